@@ -1,0 +1,106 @@
+"""Renderers turn a :class:`~stipplr.Stipple` into files, behind one small interface.
+
+A renderer is a :class:`Renderer` value: a name, the file extensions it writes, an
+options dataclass (its fields are the renderer's options, with defaults and docs) and a
+``write(stipple, path, options)`` function that writes atomically. Renderers are found
+through the ``stipplr.renderers`` entry-point group, so another package can add one::
+
+    [project.entry-points."stipplr.renderers"]
+    myformat = "mypackage.render:RENDERER"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from stipplr.dots import Stipple
+from stipplr.errors import OptionError
+
+ENTRY_POINT_GROUP = "stipplr.renderers"
+BUILTIN = {
+    "png": "renderers.png:RENDERER",
+    "svg": "renderers.svg:RENDERER",
+    "plot": "renderers.plot:RENDERER",
+    "npz": "renderers.npz:RENDERER",
+    "csv": "renderers.csv:RENDERER",
+}
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """One output format: ``write(stipple, path, options)`` with ``options`` an instance
+    of the ``options`` dataclass."""
+
+    name: str
+    extensions: tuple[str, ...]
+    description: str
+    options: type
+    write: Callable[[Stipple, Path, Any], None]
+
+    def make_options(self, **values: Any) -> Any:
+        """Build this renderer's options, refusing unknown names in one line."""
+        known = {f.name for f in dataclasses.fields(self.options)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise OptionError(
+                f"renderer {self.name!r} has no option(s) {', '.join(unknown)} "
+                f"(it has: {', '.join(sorted(known)) or 'none'})"
+            )
+        return self.options(**values)
+
+    def option_help(self) -> list[tuple[str, str, str]]:
+        """(name, default, help) for each option, for ``stipplr renderers``."""
+        rows = []
+        for f in dataclasses.fields(self.options):
+            default = f.default if f.default is not dataclasses.MISSING else "required"
+            rows.append((f.name, repr(default), f.metadata.get("help", "")))
+        return rows
+
+
+def _load(target: str) -> Renderer:
+    module, attr = target.split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def available() -> dict[str, Renderer]:
+    """All renderers: the built-in ones plus any registered under the entry-point group."""
+    found = {name: _load(target) for name, target in BUILTIN.items()}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name not in found:
+            found[ep.name] = ep.load()
+    return found
+
+
+def get(name: str) -> Renderer:
+    """The renderer called ``name`` (one-line error when unknown)."""
+    renderers = available()
+    if name not in renderers:
+        raise OptionError(f"unknown renderer {name!r} (choose from {', '.join(renderers)})")
+    return renderers[name]
+
+
+def for_path(path: str | Path) -> Renderer:
+    """The first renderer (built-ins first) that writes ``path``'s extension."""
+    suffix = Path(path).suffix.lower()
+    for renderer in available().values():
+        if suffix in renderer.extensions:
+            return renderer
+    known = sorted({ext for r in available().values() for ext in r.extensions})
+    raise OptionError(
+        f"{path}: no renderer writes {suffix or 'files without an extension'} "
+        f"(known: {', '.join(known)})"
+    )
+
+
+def render(stipple: Stipple, path: str | Path, renderer: str | None = None, **options: Any) -> Path:
+    """Write ``stipple`` to ``path`` with ``renderer`` (chosen from the extension by default)."""
+    chosen = get(renderer) if renderer else for_path(path)
+    path = Path(path)
+    chosen.write(stipple, path, chosen.make_options(**options))
+    return path

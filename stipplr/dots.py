@@ -1,0 +1,164 @@
+"""The stipple data model: N dots with position, colour and optional radius.
+
+Positions are relative to the source image (x, y in [0, 1], y pointing down) so one
+stipple can be rendered at any size; colours are RGB in [0, 1]; the optional radius is
+in source-image pixels.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stipplr.atomic import atomic_path, write_text
+from stipplr.errors import StipplrError
+
+FORMAT_VERSION = 1
+
+
+class StippleError(StipplrError):
+    """A stipple's arrays or file are malformed."""
+
+
+def _check_array(name: str, a: np.ndarray, shape: tuple[int | None, ...]) -> np.ndarray:
+    """Return ``a`` as float32 after checking its shape, finiteness and [0, 1] range."""
+    a = np.asarray(a, dtype=np.float32)
+    if a.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, a.shape)):
+        raise StippleError(f"{name} must have shape {shape}, got {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise StippleError(f"{name} contains NaN or infinite values")
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Stipple:
+    """N dots: ``xy`` (N, 2) in [0, 1], ``rgb`` (N, 3) in [0, 1], optional ``radius`` (N,).
+
+    ``width`` and ``height`` are the source image's size in pixels; ``meta`` records how
+    the stipple was made (engine, model, parameters, seed, version) and must be JSON-able.
+    """
+
+    xy: np.ndarray
+    rgb: np.ndarray
+    width: int
+    height: int
+    radius: np.ndarray | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        xy = _check_array("xy", self.xy, (None, 2))
+        n = len(xy)
+        rgb = _check_array("rgb", self.rgb, (n, 3))
+        if n and (xy.min() < 0 or xy.max() > 1):
+            raise StippleError("xy must lie in [0, 1]")
+        if n and (rgb.min() < 0 or rgb.max() > 1):
+            raise StippleError("rgb must lie in [0, 1]")
+        radius = self.radius
+        if radius is not None:
+            radius = _check_array("radius", radius, (n,))
+            if n and radius.min() < 0:
+                raise StippleError("radius must be >= 0")
+        if int(self.width) < 1 or int(self.height) < 1:
+            raise StippleError(f"width and height must be >= 1, got {self.width}x{self.height}")
+        try:
+            json.dumps(self.meta)
+        except TypeError as exc:
+            raise StippleError(f"meta must be JSON-serialisable: {exc}") from None
+        object.__setattr__(self, "xy", xy)
+        object.__setattr__(self, "rgb", rgb)
+        object.__setattr__(self, "radius", radius)
+        object.__setattr__(self, "width", int(self.width))
+        object.__setattr__(self, "height", int(self.height))
+
+    def __len__(self) -> int:
+        return len(self.xy)
+
+    @property
+    def aspect(self) -> float:
+        """Width divided by height of the source image."""
+        return self.width / self.height
+
+    def pixels(self) -> np.ndarray:
+        """Dot centres in source-image pixel coordinates, shape (N, 2)."""
+        return self.xy * np.array([self.width, self.height], dtype=np.float32)
+
+    def mean_spacing(self) -> float:
+        """Mean dot spacing h = sqrt(area / N) in source pixels (inf for no dots)."""
+        return float(np.sqrt(self.width * self.height / len(self))) if len(self) else np.inf
+
+    def replace(self, **changes: Any) -> Stipple:
+        """Return a copy with some fields replaced (validated again)."""
+        fields = {
+            "xy": self.xy,
+            "rgb": self.rgb,
+            "width": self.width,
+            "height": self.height,
+            "radius": self.radius,
+            "meta": dict(self.meta),
+        }
+        fields.update(changes)
+        return Stipple(**fields)
+
+    def subset(self, index: np.ndarray) -> Stipple:
+        """The dots selected by a boolean mask or an index array."""
+        radius = None if self.radius is None else self.radius[index]
+        return self.replace(xy=self.xy[index], rgb=self.rgb[index], radius=radius)
+
+    # ---- files -------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save as ``.npz`` (atomically): arrays plus JSON metadata."""
+        arrays = {
+            "xy": self.xy,
+            "rgb": self.rgb,
+            "size": np.array([self.width, self.height], dtype=np.int64),
+            "meta": np.array(json.dumps(self.meta)),
+            "format_version": np.array(FORMAT_VERSION),
+        }
+        if self.radius is not None:
+            arrays["radius"] = self.radius
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(buffer.getvalue())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Stipple:
+        """Load a stipple saved by :meth:`save`; a bad file raises a one-line error."""
+        path = Path(path)
+        if not path.is_file():
+            raise StippleError(f"{path}: no such file")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                width, height = (int(v) for v in data["size"])
+                return cls(
+                    xy=data["xy"],
+                    rgb=data["rgb"],
+                    width=width,
+                    height=height,
+                    radius=data["radius"] if "radius" in data else None,
+                    meta=json.loads(str(data["meta"])),
+                )
+        except StippleError as exc:
+            raise StippleError(f"{path}: {exc}") from None
+        except Exception as exc:  # zip, key and JSON errors all mean "not a stipple file"
+            raise StippleError(f"{path}: not a stipplr .npz file ({exc})") from None
+
+    def to_csv(self, path: str | os.PathLike[str]) -> None:
+        """Write one row per dot: x, y (relative), x_px, y_px, r, g, b[, radius_px]."""
+        px = self.pixels()
+        columns = [self.xy, px, self.rgb]
+        header = "x,y,x_px,y_px,r,g,b"
+        if self.radius is not None:
+            columns.append(self.radius[:, None])
+            header += ",radius_px"
+        table = np.hstack(columns) if len(self) else np.zeros((0, header.count(",") + 1))
+        buffer = io.StringIO()
+        np.savetxt(buffer, table, delimiter=",", header=header, comments="", fmt="%.6g")
+        write_text(path, buffer.getvalue())

@@ -1,0 +1,18 @@
+"""Errors stipplr raises for bad input: each prints as one line naming the culprit."""
+
+
+class StipplrError(Exception):
+    """Base class of stipplr's user-facing errors (one-line message, non-zero exit)."""
+
+
+class ImageError(StipplrError):
+    """An input image is missing, unreadable, corrupt or unsupported."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class OptionError(StipplrError):
+    """An option has a bad value (unknown name, out of range, wrong type)."""

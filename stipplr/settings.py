@@ -1,0 +1,73 @@
+"""Resolved settings of one command: defaults < preset < explicit flags.
+
+Settings are grouped in sections, the same tables a preset TOML file uses:
+``[stipple]`` (points, engine, model, device, seed, radius_min, radius_max), ``[tone]``,
+``[engine_options]``, ``[render]`` (renderer options) and ``[plot]`` (plotter options).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from stipplr.errors import OptionError
+
+SECTIONS = ("stipple", "tone", "engine_options", "render", "plot")
+STIPPLE_DEFAULTS: dict[str, Any] = {
+    "points": 5000,
+    "engine": None,
+    "model": None,
+    "device": "auto",
+    "seed": None,
+    "radius_min": None,
+    "radius_max": None,
+}
+
+
+@dataclass
+class Settings:
+    """One command's resolved settings, section by section."""
+
+    stipple: dict[str, Any] = field(default_factory=lambda: dict(STIPPLE_DEFAULTS))
+    tone: dict[str, Any] = field(default_factory=dict)
+    engine_options: dict[str, Any] = field(default_factory=dict)
+    render: dict[str, Any] = field(default_factory=dict)
+    plot: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+
+    def merge(self, layer: dict[str, dict[str, Any]], origin: str) -> None:
+        """Overlay ``layer`` (section -> values) on these settings."""
+        for section, values in layer.items():
+            if section not in SECTIONS:
+                raise OptionError(f"{origin}: unknown section [{section}]")
+            if section == "stipple":
+                unknown = sorted(set(values) - set(STIPPLE_DEFAULTS))
+                if unknown:
+                    raise OptionError(
+                        f"{origin}: unknown key(s) in [stipple]: {', '.join(unknown)}"
+                    )
+            getattr(self, section).update(values)
+
+    def stipple_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`stipplr.stipple`."""
+        s = dict(self.stipple)
+        r_min, r_max = s.pop("radius_min"), s.pop("radius_max")
+        radius = None
+        if r_min is not None or r_max is not None:
+            r_min = r_max if r_min is None else r_min
+            r_max = r_min if r_max is None else r_max
+            radius = (r_min, r_max)
+        return {**s, "radius": radius, "tone": dict(self.tone), **self.engine_options}
+
+
+def resolve_settings(command: str, preset: str | None, **explicit: dict[str, Any]) -> Settings:
+    """Defaults, then the preset (if any), then the explicitly given flags."""
+    settings = Settings()
+    if preset is not None:
+        from presets import load_preset
+
+        loaded = load_preset(preset, command)
+        settings.merge(loaded.sections, loaded.origin)
+        settings.source = loaded.origin
+    settings.merge({k: v for k, v in explicit.items() if v}, "command line")
+    return settings
