@@ -29,7 +29,10 @@ class StippleError(StipplrError):
 def _check_array(name: str, a: np.ndarray, shape: tuple[int | None, ...]) -> np.ndarray:
     """Return ``a`` as float32 after checking its shape, finiteness and [0, 1] range."""
     a = np.asarray(a, dtype=np.float32)
-    if a.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, a.shape)):
+    mismatch = a.ndim != len(shape) or any(
+        s is not None and s != d for s, d in zip(shape, a.shape, strict=False)
+    )
+    if mismatch:
         raise StippleError(f"{name} must have shape {shape}, got {a.shape}")
     if not np.all(np.isfinite(a)):
         raise StippleError(f"{name} contains NaN or infinite values")
@@ -142,7 +145,7 @@ class Stipple:
                     rgb=data["rgb"],
                     width=width,
                     height=height,
-                    radius=data["radius"] if "radius" in data else None,
+                    radius=data.get("radius", None),
                     meta=json.loads(str(data["meta"])),
                 )
         except StippleError as exc:
