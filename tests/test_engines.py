@@ -1,0 +1,128 @@
+"""Classical engines: exact counts, determinism, spacing and tone on small images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+from scipy.spatial import cKDTree
+
+from stipplr import bluenoise
+from stipplr.engines import get_engine
+from stipplr.engines.dither import dither, dither_grid
+
+
+def gradient_image(size: int = 96) -> np.ndarray:
+    """Left-to-right ramp from light to dark with a dark disc: tone and an edge."""
+    ys, xs = np.mgrid[0:size, 0:size] / size
+    dark = 0.1 + 0.8 * xs
+    dark[(xs - 0.35) ** 2 + (ys - 0.5) ** 2 < 0.04] = 0.95
+    return dark.astype(np.float32)
+
+
+def spacing_ratio(xy: np.ndarray, dark: np.ndarray) -> np.ndarray:
+    """Nearest-neighbour distance over the local hexagonal spacing for each dot."""
+    height, width = dark.shape
+    pts = xy * [width, height]
+    density = len(xy) * dark / dark.sum()
+    ix = np.clip(pts.astype(int), 0, [width - 1, height - 1])
+    d_hex = np.sqrt(2 / (np.sqrt(3) * density[ix[:, 1], ix[:, 0]]))
+    dist, _ = cKDTree(pts).query(pts, k=2)
+    return dist[:, 1] / d_hex
+
+
+def tone_error(xy: np.ndarray, dark: np.ndarray) -> float:
+    """RMS difference of the blurred dot density and blurred darkness (equal mass)."""
+    height, width = dark.shape
+    h = np.sqrt(height * width / len(xy))
+    counts, _, _ = np.histogram2d(
+        xy[:, 1] * height, xy[:, 0] * width, bins=(height, width), range=((0, height), (0, width))
+    )
+    dots = ndimage.gaussian_filter(counts, h)
+    ink = ndimage.gaussian_filter(dark.astype(np.float64), h)
+    return float(np.sqrt(np.mean((dots / dots.sum() - ink / ink.sum()) ** 2)) * dark.size)
+
+
+def random_stipple(dark: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """Density-proportional random dots: the floor every engine must beat."""
+    rng = np.random.default_rng(seed)
+    height, width = dark.shape
+    idx = rng.choice(dark.size, n, p=(dark / dark.sum()).ravel())
+    return np.column_stack(
+        [(idx % width + rng.random(n)) / width, (idx // width + rng.random(n)) / height]
+    )
+
+
+def test_threshold_map_is_a_uniform_permutation():
+    t = bluenoise.threshold_map()
+    size = t.shape[0]
+    assert t.dtype == np.float32 and t.shape == (size, size)
+    assert t.min() > 0 and t.max() < 1
+    ranks = np.sort(np.round(t.ravel() * size * size - 0.5).astype(int))
+    assert np.array_equal(ranks, np.arange(size * size))
+
+
+def test_threshold_map_levels_are_blue_noise_across_the_tile_seam():
+    t = bluenoise.threshold_map()
+    size = t.shape[0]
+    shifted = bluenoise.tile(t, size, size, (size // 2, size // 2))  # seam in the middle
+    assert np.array_equal(bluenoise.tile(t, 2 * size, size)[size:], t)
+    for level in (0.05, 0.25):
+        ys, xs = np.nonzero(shifted < level)
+        pts = np.column_stack([xs, ys]).astype(float)
+        dist, _ = cKDTree(pts).query(pts, k=2)
+        r = dist[:, 1] / np.sqrt(2 / (np.sqrt(3) * level))
+        assert r.mean() > 0.6 and r.min() > 0.35
+
+
+def test_generate_is_deterministic_and_a_permutation():
+    a = bluenoise.generate(16, seed=1)
+    assert np.array_equal(a, bluenoise.generate(16, seed=1))
+    assert np.array_equal(np.sort(a.ravel()), np.arange(256))
+
+
+@pytest.mark.parametrize("n", [1, 37, 500, 3000])
+def test_dither_count_is_exact(n):
+    xy = dither(gradient_image(), n)
+    assert xy.shape == (n, 2) and np.all((xy >= 0) & (xy <= 1))
+
+
+def test_dither_grid_fields_agree():
+    dark = gradient_image()
+    grid = dither_grid(dark, 700)
+    assert grid.selected.shape == grid.darkness.shape == grid.threshold.shape
+    assert grid.selected.shape == (grid.rows, grid.cols)
+    assert grid.selected.sum() == 700
+    # Selected cells are those with the lowest threshold / darkness ratio.
+    ratio = grid.threshold / grid.darkness
+    assert ratio[grid.selected].max() <= ratio[~grid.selected].min()
+    assert abs(grid.rows * grid.cell_px - dark.shape[0]) <= grid.cell_px
+
+
+def test_dither_seed_shifts_texture_deterministically():
+    dark = gradient_image()
+    assert np.array_equal(dither(dark, 400), dither(dark, 400, seed=None))
+    assert np.array_equal(dither(dark, 400, seed=5), dither(dark, 400, seed=5))
+    assert not np.array_equal(dither(dark, 400, seed=5), dither(dark, 400, seed=6))
+
+
+def test_dither_keeps_tone_and_beats_random():
+    dark = gradient_image()
+    xy, rnd = dither(dark, 800), random_stipple(dark, 800)
+    assert tone_error(xy, dark) < tone_error(rnd, dark)
+    assert spacing_ratio(xy, dark).mean() > spacing_ratio(rnd, dark).mean() + 0.15
+
+
+@pytest.mark.parametrize("name", ["dither"])
+def test_black_and_near_empty_images(name):
+    engine = get_engine(name)
+    black = engine(np.ones((64, 64), np.float32), 1000, seed=0)
+    assert black.shape == (1000, 2) and np.isfinite(black).all()
+    assert spacing_ratio(black, np.ones((64, 64))).min() > 0.5
+    speck = np.zeros((64, 64), np.float32)
+    speck[10, 20] = 0.05
+    few = engine(speck, 30, seed=0)
+    assert few.shape == (30, 2) and np.isfinite(few).all()
+    assert np.abs(few * 64 - [20.5, 10.5]).max() < 1.0  # every dot on the only inked pixel
+    blank = engine(np.zeros((32, 32), np.float32), 10, seed=0)
+    assert blank.shape == (10, 2) and np.isfinite(blank).all()
