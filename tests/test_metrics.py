@@ -1,0 +1,178 @@
+"""Quality metrics on synthetic point sets whose ranking is known in advance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stipplr import metrics
+from stipplr.engines.cells import cell_sums, nearest_dot_labels, pixel_centres
+
+
+def gradient(height: int = 96, width: int = 96) -> np.ndarray:
+    """Darkness rising left to right from 0.1 to 0.9."""
+    return np.tile(np.linspace(0.1, 0.9, width), (height, 1))
+
+
+def importance_sample(darkness: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """Random dots with density proportional to darkness (the quality floor)."""
+    rng = np.random.default_rng(seed)
+    height, width = darkness.shape
+    index = rng.choice(darkness.size, n, p=darkness.ravel() / darkness.sum())
+    jitter = rng.random((n, 2))
+    return np.column_stack(
+        [(index % width + jitter[:, 0]) / width, (index // width + jitter[:, 1]) / height]
+    )
+
+
+def lloyd(darkness: np.ndarray, xy: np.ndarray, iterations: int) -> np.ndarray:
+    """Weighted Lloyd relaxation: move each dot to its cell's darkness centroid."""
+    height, width = darkness.shape
+    centres = pixel_centres(height, width)
+    weight = darkness.ravel()
+    for _ in range(iterations):
+        labels = nearest_dot_labels(xy, height, width)
+        mass = cell_sums(labels, weight, len(xy))
+        moments = cell_sums(labels, centres * weight[:, None], len(xy))
+        xy = np.where(mass[:, None] > 0, moments / np.maximum(mass, 1e-12)[:, None], xy)
+    return xy
+
+
+def hex_lattice(cols: int, rows: int) -> np.ndarray:
+    """A hexagonal lattice filling the unit square (rows / cols ~ 2 / sqrt 3 for regularity)."""
+    x = (np.arange(cols) + 0.25)[None, :] + 0.5 * (np.arange(rows) % 2)[:, None]
+    y = np.broadcast_to((np.arange(rows) + 0.5)[:, None], x.shape)
+    return np.column_stack([x.ravel() / cols, y.ravel() / rows])
+
+
+def square_grid(side: int) -> np.ndarray:
+    centres = (np.arange(side) + 0.5) / side
+    return np.array(np.meshgrid(centres, centres)).reshape(2, -1).T
+
+
+@pytest.fixture(scope="module")
+def random_and_relaxed() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    dark = gradient()
+    start = importance_sample(dark, 300)
+    return dark, start, lloyd(dark, start, 20)
+
+
+def test_relaxed_set_beats_random_on_every_metric(random_and_relaxed):
+    dark, random_xy, relaxed_xy = random_and_relaxed
+    bad, good = metrics.evaluate(dark, random_xy), metrics.evaluate(dark, relaxed_xy)
+    # plain Lloyd compresses tone (density ~ sqrt(darkness)), so the PSNR gain is modest
+    assert good["psnr_db"] > bad["psnr_db"] + 2
+    assert good["ssim"] > bad["ssim"] + 0.15
+    assert good["capacity_cv"] < 0.5 * bad["capacity_cv"]
+    assert bad["spacing_mean"] < 0.6 < 0.8 < good["spacing_mean"]
+    assert good["spacing_p1"] > 0.4 > bad["spacing_p1"]
+    assert good["clumped"] < 0.05 < 0.3 < bad["clumped"]
+
+
+def test_random_set_matches_poisson_reference_values():
+    flat = np.full((128, 128), 0.5)
+    ratios = metrics.spacing_ratios(flat, np.random.default_rng(1).random((2000, 2)))
+    # nearest-neighbour distance of a Poisson process: mean 1 / (2 sqrt(n)) -> r ~ 0.46
+    assert ratios.mean() == pytest.approx(0.465, abs=0.03)
+    assert metrics.capacity_cv(flat, np.random.default_rng(2).random((2000, 2))) > 0.4
+
+
+def test_hex_lattice_on_flat_field_has_spacing_ratio_one():
+    ratios = metrics.spacing_ratios(np.full((120, 120), 0.3), hex_lattice(26, 30))
+    assert ratios.mean() == pytest.approx(1.0, abs=0.02)
+    assert ratios.min() > 0.95
+
+
+def test_spacing_follows_the_target_density():
+    """Dots twice as dense where darkness is 4x: the ratio stays ~1 on both halves."""
+    dark = np.full((128, 128), 0.2)
+    dark[:, 64:] = 0.8
+    left = hex_lattice(13, 30) * [0.5, 1.0]
+    right = hex_lattice(26, 60) * [0.5, 1.0] + [0.5, 0.0]
+    ratios = metrics.spacing_ratios(dark, np.vstack([left, right]))
+    inner = np.r_[np.abs(left[:, 0] - 0.5) > 0.1, np.abs(right[:, 0] - 0.5) > 0.1]
+    assert np.median(ratios[inner]) == pytest.approx(1.0, abs=0.05)
+
+
+def test_dot_on_white_paper_counts_as_clumped():
+    dark = np.zeros((64, 64))
+    dark[:, :32] = 1.0
+    xy = np.vstack([hex_lattice(8, 9) * [0.5, 1.0], [[0.9, 0.5], [0.95, 0.5]]])
+    ratios = metrics.spacing_ratios(dark, xy)
+    assert np.all(np.isfinite(ratios))
+    assert ratios[-2:].max() < 0.5
+
+
+def test_psnr_prefers_the_right_density():
+    dark = gradient()
+    right = importance_sample(dark, 400, seed=3)
+    wrong = importance_sample(1.0 - dark, 400, seed=3)
+    flat = np.random.default_rng(3).random((400, 2))
+    psnr_right = metrics.tone_scores(dark, right)[0]
+    assert psnr_right > metrics.tone_scores(dark, flat)[0] + 3
+    assert psnr_right > metrics.tone_scores(dark, wrong)[0] + 6
+
+
+def test_tone_works_with_more_dots_than_pixels():
+    dark = gradient(16, 16)
+    start = importance_sample(dark, 600)
+    relaxed = lloyd(np.kron(dark, np.ones((8, 8))), start, 10)
+    target, reproduced = metrics.tone_maps(dark, relaxed)
+    assert target.shape[0] >= 16 * 8 / metrics.mean_spacing(dark.shape, 600) - 1
+    psnr_relaxed, ssim_relaxed = metrics.tone_scores(dark, relaxed)
+    psnr_random, ssim_random = metrics.tone_scores(dark, start)
+    assert psnr_relaxed > psnr_random + 2 and ssim_relaxed > ssim_random + 0.1
+
+
+@pytest.mark.parametrize("side", [20, 37])
+def test_capacity_cv_of_a_regular_grid_on_a_flat_field_is_near_zero(side):
+    assert metrics.capacity_cv(np.full((100, 100), 0.7), square_grid(side)) < 0.05
+
+
+def test_periodogram_matches_its_definition():
+    xy = np.random.default_rng(4).random((50, 2))
+    k = np.array([3, -2])
+    direct = abs(np.exp(-2j * np.pi * xy @ k).sum()) ** 2 / len(xy)
+    power = metrics.periodogram(xy, 4, chunk=7)
+    assert power[3 + 4, -2 + 4] == pytest.approx(direct)
+    assert power[4, 4] == pytest.approx(len(xy))
+
+
+def test_spectrum_of_random_set_is_flat_and_of_relaxed_set_is_blue():
+    rng = np.random.default_rng(5)
+    radius, raps, anisotropy = metrics.radial_spectrum(rng.random((1500, 2)), 60)
+    assert len(radius) == len(raps) == len(anisotropy) == 60
+    assert raps[10:].mean() == pytest.approx(1.0, abs=0.1)
+    assert abs(anisotropy[10:].mean()) < 1.0
+
+    flat = np.full((128, 128), 0.5)
+    relaxed = lloyd(flat, rng.random((256, 2)), 30)
+    low_relaxed, _ = metrics.spectrum_scores(relaxed)
+    low_random, aniso_random = metrics.spectrum_scores(rng.random((256, 2)))
+    assert low_relaxed < 0.2 < 0.6 < low_random
+    assert abs(aniso_random) < 1.5
+
+
+def test_splat_keeps_mass_and_position():
+    xy = np.array([[0.5, 0.5], [0.0, 1.0], [0.3, 0.7]])
+    counts = metrics.splat(xy, (10, 20))
+    assert counts.sum() == pytest.approx(3.0)
+    assert counts[5, 10] + counts[4, 9] + counts[4, 10] + counts[5, 9] == pytest.approx(1.0)
+    assert counts[9, 0] == pytest.approx(1.0)
+
+
+def test_identical_maps_score_perfectly():
+    target = gradient(32, 32)
+    assert metrics.psnr(target, target) == np.inf
+    assert metrics.ssim(target, target) == pytest.approx(1.0)
+
+
+def test_evaluate_keys_flat_and_degenerate_inputs():
+    flat = np.full((64, 64), 0.4)
+    scores = metrics.evaluate(flat, hex_lattice(13, 15))
+    assert {"psnr_db", "ssim", "capacity_cv", "spacing_mean", "low_power"} <= set(scores)
+    assert all(isinstance(v, float) for v in scores.values())
+    assert "low_power" not in metrics.evaluate(gradient(), hex_lattice(13, 15))
+    assert np.isnan(metrics.evaluate(flat, [[0.5, 0.5]])["psnr_db"])
+    assert np.isnan(metrics.evaluate(np.zeros((8, 8)), hex_lattice(4, 4))["capacity_cv"])
+    assert metrics.evaluate(flat, np.zeros((0, 2)))["points"] == 0.0
