@@ -19,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES = ("stipple",)
+COMMAND_MODULES = ("stipple", "eval")
 
 
 def _version(value: bool) -> None:
