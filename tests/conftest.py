@@ -19,6 +19,17 @@ def ramp(height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
     return np.repeat(np.tile(row, (height, 1))[..., None], 3, axis=2)
 
 
+def importance_sample(darkness: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """Random dots with density proportional to darkness (the quality floor)."""
+    rng = np.random.default_rng(seed)
+    height, width = darkness.shape
+    index = rng.choice(darkness.size, n, p=darkness.ravel() / darkness.sum())
+    jitter = rng.random((n, 2))
+    return np.column_stack(
+        [(index % width + jitter[:, 0]) / width, (index // width + jitter[:, 1]) / height]
+    )
+
+
 def _save(path: Path, image: Image.Image, **kwargs) -> Path:
     image.save(path, **kwargs)
     return path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import importance_sample
 
 from stipplr import metrics
 from stipplr.engines.cells import cell_sums, nearest_dot_labels, pixel_centres
@@ -12,17 +13,6 @@ from stipplr.engines.cells import cell_sums, nearest_dot_labels, pixel_centres
 def gradient(height: int = 96, width: int = 96) -> np.ndarray:
     """Darkness rising left to right from 0.1 to 0.9."""
     return np.tile(np.linspace(0.1, 0.9, width), (height, 1))
-
-
-def importance_sample(darkness: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
-    """Random dots with density proportional to darkness (the quality floor)."""
-    rng = np.random.default_rng(seed)
-    height, width = darkness.shape
-    index = rng.choice(darkness.size, n, p=darkness.ravel() / darkness.sum())
-    jitter = rng.random((n, 2))
-    return np.column_stack(
-        [(index % width + jitter[:, 0]) / width, (index // width + jitter[:, 1]) / height]
-    )
 
 
 def lloyd(darkness: np.ndarray, xy: np.ndarray, iterations: int) -> np.ndarray:
