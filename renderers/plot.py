@@ -1,0 +1,28 @@
+"""``plot`` renderer: pen-plotter files (HPGL, G-code, or plot-SVG when asked by name).
+
+Plot-SVG (layers per pen, in mm) is written for ``.svg`` paths only when this renderer is
+chosen explicitly (``renderer="plot"``); a bare ``.svg`` goes to the ``svg`` renderer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from renderers import Renderer
+from stipplr.dots import Stipple
+from stipplr.plotter import PlotOptions, make_plot, write_plot
+
+
+def write(stipple: Stipple, path: Path, options: PlotOptions) -> None:
+    """Lay out, order and write ``stipple`` for a pen plotter."""
+    write_plot(make_plot(stipple, options), path)
+
+
+RENDERER = Renderer(
+    "plot",
+    (".hpgl", ".plt", ".gcode", ".nc", ".gc"),
+    "pen-plotter HPGL / G-code (and plot-SVG with renderer='plot'): one layer per pen, "
+    "dots ordered to cut pen-up travel",
+    PlotOptions,
+    write,
+)

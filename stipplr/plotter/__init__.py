@@ -1,0 +1,27 @@
+"""Pen-plotter output: stipples as plot documents (one layer of paths per pen, in mm),
+written as SVG for AxiDraw/saxi/vpype, HPGL or G-code.
+
+    from stipplr.plotter import PlotOptions, make_plot, write_plot
+    plot = make_plot(stipple, PlotOptions(paper="a4", pen_width="0.3mm"))
+    write_plot(plot, "out.svg")
+"""
+
+from stipplr.plotter.build import Plot, make_plot
+from stipplr.plotter.document import Layer, Pen, PlotDocument
+from stipplr.plotter.files import FORMATS, write_plot
+from stipplr.plotter.options import PlotOptions
+from stipplr.plotter.preview import write_preview
+from stipplr.plotter.stats import PlotStats
+
+__all__ = [
+    "FORMATS",
+    "Layer",
+    "Pen",
+    "Plot",
+    "PlotDocument",
+    "PlotOptions",
+    "PlotStats",
+    "make_plot",
+    "write_plot",
+    "write_preview",
+]

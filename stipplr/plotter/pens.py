@@ -1,0 +1,52 @@
+"""Pen sets (``black`` or ``cyan,magenta,yellow,black`` or hex colours) and which pen
+draws each dot.
+
+A dot goes to the pen whose colour is nearest to the dot's colour in CIELAB (delta E 76),
+a perceptual distance that works for any pen set, CMYK-like or not. Pens don't mix on
+paper as inks in a subtractive model would, so no decomposition is attempted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import ImageColor
+from skimage.color import rgb2lab
+
+from stipplr.errors import OptionError
+from stipplr.plotter.document import Pen
+
+
+def parse_colour(text: str) -> tuple[float, float, float]:
+    """sRGB in [0, 1] of a CSS colour name or ``#rgb``/``#rrggbb`` (one-line error if not)."""
+    text = text.strip()
+    candidates = [text] + ([f"#{text}"] if len(text) in (3, 6) else [])
+    for candidate in candidates:
+        try:
+            rgb = ImageColor.getrgb(candidate)
+        except ValueError:
+            continue
+        return tuple(c / 255 for c in rgb[:3])  # type: ignore[return-value]
+    raise OptionError(f"unknown pen colour {text!r} (use a CSS name such as black or #1f77b4)")
+
+
+def parse_pens(pens: str | Sequence[str], width: float) -> list[Pen]:
+    """Pens from ``"cyan,magenta,..."`` or a list of colour names, all ``width`` mm wide."""
+    names = pens.split(",") if isinstance(pens, str) else list(pens)
+    names = [name.strip() for name in names if name.strip()]
+    if not names:
+        raise OptionError("pens must name at least one colour")
+    if len(set(names)) != len(names):
+        raise OptionError(f"pens are listed twice in {','.join(names)!r}")
+    return [Pen(name, parse_colour(name), width) for name in names]
+
+
+def assign_pens(rgb: np.ndarray, pens: Sequence[Pen]) -> np.ndarray:
+    """Index of the pen nearest each dot colour (N, 3 in [0, 1]) in CIELAB."""
+    if len(pens) == 1 or len(rgb) == 0:
+        return np.zeros(len(rgb), dtype=np.int64)
+    dots = rgb2lab(np.asarray(rgb, dtype=float)[None])[0]
+    inks = rgb2lab(np.array([pen.rgb for pen in pens], dtype=float)[None])[0]
+    distance = np.linalg.norm(dots[:, None, :] - inks[None, :, :], axis=2)
+    return np.argmin(distance, axis=1)
