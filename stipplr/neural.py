@@ -1,21 +1,207 @@
-"""Neural engine entry points used by the API (filled in by the neural engine issue)."""
+"""The neural engine: find a model, load it once per process, run it on images.
+
+``--model`` is a shipped model name (a file stem in ``stipplr/weights/``) or a checkpoint
+path; without one, ``stipplr/weights/default.pt`` is used when it ships. Inference runs
+under ``torch.inference_mode`` on the chosen device (:mod:`stipplr.devices`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import inspect
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import torch
 
-from stipplr.errors import StipplrError
+from stipplr.checkpoints import load_checkpoint
+from stipplr.devices import autocast, configure_threads, prepare_model, select_device
+from stipplr.errors import OptionError, StipplrError
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+DEFAULT_MODEL = "default"
+
+Prediction = tuple[np.ndarray, "np.ndarray | None", dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A network ready for inference, with its checkpoint meta and device."""
+
+    module: torch.nn.Module
+    meta: dict[str, Any]
+    device: torch.device
+
+
+_CACHE: dict[tuple[str, int, str], LoadedModel] = {}
+_PRIMED: dict[bytes, Prediction] = {}
+
+
+def shipped_models() -> dict[str, Path]:
+    """Models that ship with the package: name -> checkpoint file."""
+    return {path.stem: path for path in sorted(WEIGHTS_DIR.glob("*.pt"))}
 
 
 def default_model_available() -> bool:
-    """True when a trained default model ships in ``stipplr/weights/``."""
-    return any(WEIGHTS_DIR.glob("*.pt"))
+    """True when a trained default model ships in ``stipplr/weights/default.pt``."""
+    return DEFAULT_MODEL in shipped_models()
 
 
-def predict_dots(rgb: np.ndarray, dark: np.ndarray, n: int, **options):
-    """Predict dots with a trained network (not available yet)."""
-    raise StipplrError("no trained neural model ships with this version; use --engine lbg")
+def model_path(model: str | None) -> Path:
+    """The checkpoint for ``--model`` (None: the default model), or a one-line error."""
+    shipped = shipped_models()
+    if model is None:
+        if DEFAULT_MODEL not in shipped:
+            raise StipplrError(
+                "no trained neural model ships with this version; use --engine lbg or --model PATH"
+            )
+        return shipped[DEFAULT_MODEL]
+    if model in shipped:
+        return shipped[model]
+    path = Path(model).expanduser()
+    if path.suffix == ".pt" or path.exists() or len(path.parts) > 1:
+        if not path.is_file():
+            raise StipplrError(f"{path}: no such model file")
+        return path
+    names = ", ".join(shipped) or "none"
+    raise OptionError(f"unknown model {model!r} (shipped: {names}; or give a checkpoint path)")
+
+
+def load_model(model: str | None = None, device: str | None = "auto") -> LoadedModel:
+    """Load ``model`` on ``device``; cached, so each checkpoint is read once per process."""
+    path = model_path(model).resolve()
+    target = select_device(device)
+    key = (str(path), path.stat().st_mtime_ns, str(target))
+    if key not in _CACHE:
+        configure_threads()
+        module, meta = load_checkpoint(path, "cpu")
+        meta = {"name": path.stem, **meta, "file": path.name}
+        _CACHE[key] = LoadedModel(prepare_model(module, target), meta, target)
+    return _CACHE[key]
+
+
+def check_points(loaded: LoadedModel, n: int) -> None:
+    """Refuse a dot count the model cannot place (its ``fixed_n`` or ``n_range``)."""
+    name = loaded.meta["name"]
+    fixed = getattr(loaded.module, "fixed_n", None)
+    if fixed is not None and n != fixed:
+        raise OptionError(f"model {name!r} always places {fixed} dots; use --points {fixed}")
+    low, high = getattr(loaded.module, "n_range", (1, None))
+    if n < low or (high is not None and n > high):
+        raise OptionError(f"model {name!r} places {low} to {high} dots, not {n}")
+
+
+def _predict_kwargs(loaded: LoadedModel, options: dict[str, Any]) -> dict[str, Any]:
+    """Engine options the model's ``predict`` accepts as keywords; others are refused."""
+    params = inspect.signature(loaded.module.predict).parameters.values()
+    allowed = {p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise OptionError(
+            f"model {loaded.meta['name']!r} has no option(s) {', '.join(unknown)} "
+            f"(it has: {', '.join(sorted(allowed)) or 'none'})"
+        )
+    return options
+
+
+@contextlib.contextmanager
+def _seeded(seed: int | None, device: torch.device) -> Iterator[None]:
+    """Seed torch's generators for the block (restored afterwards) when a seed is given."""
+    if seed is None:
+        yield
+        return
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def predict_batch(
+    rgbs: np.ndarray,
+    darks: np.ndarray,
+    n: int,
+    *,
+    model: str | None = None,
+    device: str | None = "auto",
+    seed: int | None = None,
+    **options: Any,
+) -> list[Prediction]:
+    """Run the network once over equal-size images: rgbs (B, H, W, 3), darks (B, H, W).
+
+    Returns per image (xy (N, 2), rgb (N, 3) or None, model meta).
+    """
+    loaded = load_model(model, device)
+    check_points(loaded, n)
+    kwargs = _predict_kwargs(loaded, options)
+    dev = loaded.device
+    rgb_t = torch.from_numpy(np.ascontiguousarray(rgbs, np.float32)).permute(0, 3, 1, 2)
+    dark_t = torch.from_numpy(np.ascontiguousarray(darks, np.float32))[:, None]
+    rgb_t, dark_t = rgb_t.to(dev), dark_t.to(dev)
+    if dev.type == "cuda":
+        rgb_t = rgb_t.contiguous(memory_format=torch.channels_last)
+    with _seeded(seed, dev), torch.inference_mode(), autocast(dev):
+        xy, colours = loaded.module.predict(rgb_t, dark_t, n, **kwargs)
+    xy_np = xy.float().cpu().numpy()
+    rgb_np = None if colours is None else colours.float().clamp(0, 1).cpu().numpy()
+    meta = {k: loaded.meta[k] for k in ("name", "arch", "file") if k in loaded.meta}
+    meta["device"] = str(dev)
+    return [
+        (xy_np[i], None if rgb_np is None else rgb_np[i], dict(meta)) for i in range(len(xy_np))
+    ]
+
+
+def _key(dark: np.ndarray, n: int, settings: tuple) -> bytes:
+    """Identity of one prediction request (darkness content plus settings)."""
+    digest = hashlib.blake2b(np.ascontiguousarray(dark).tobytes(), digest_size=16)
+    digest.update(repr((dark.shape, n, settings)).encode())
+    return digest.digest()
+
+
+def _settings(model: str | None, device: str | None, seed: int | None, options: dict) -> tuple:
+    return (model, device, seed, sorted(options.items()))
+
+
+@contextlib.contextmanager
+def primed(
+    rgbs: np.ndarray,
+    darks: np.ndarray,
+    n: int,
+    *,
+    model: str | None = None,
+    device: str | None = "auto",
+    seed: int | None = None,
+    **options: Any,
+) -> Iterator[None]:
+    """Predict a bucket of equal-size images in one network batch; inside the block,
+    :func:`predict_dots` answers those same images from memory (used by ``batch``)."""
+    results = predict_batch(rgbs, darks, n, model=model, device=device, seed=seed, **options)
+    settings = _settings(model, device, seed, options)
+    keys = [_key(dark, n, settings) for dark in darks]
+    _PRIMED.update(zip(keys, results, strict=True))
+    try:
+        yield
+    finally:
+        for key in keys:
+            _PRIMED.pop(key, None)
+
+
+def predict_dots(
+    rgb: np.ndarray,
+    dark: np.ndarray,
+    n: int,
+    *,
+    model: str | None = None,
+    device: str | None = "auto",
+    seed: int | None = None,
+    **options: Any,
+) -> Prediction:
+    """Dots for one image: xy (N, 2) in [0, 1], rgb (N, 3) or None, and the model's meta."""
+    key = _key(dark, n, _settings(model, device, seed, options))
+    if key in _PRIMED:
+        return _PRIMED[key]
+    kwargs = {"model": model, "device": device, "seed": seed, **options}
+    return predict_batch(rgb[None], dark[None], n, **kwargs)[0]

@@ -1,0 +1,108 @@
+"""Model checkpoints: one ``.pt`` file holding the architecture, its config, weights and meta.
+
+The file is a plain dict of tensors and JSON-able values, loaded with
+``torch.load(weights_only=True)`` so a checkpoint can never run code. Every problem
+(unreadable, not a stipplr model, unknown architecture, weights that do not fit) is a
+one-line :class:`~stipplr.errors.StipplrError` naming the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from stipplr import __version__
+from stipplr.atomic import atomic_path
+from stipplr.errors import StipplrError
+from stipplr.models import build_model
+
+FORMAT = "stipplr-model"
+FORMAT_VERSION = 1
+
+
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message squeezed onto one short line."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: nn.Module,
+    arch: str,
+    config: Any,
+    meta: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``model`` (architecture ``arch`` built from ``config``) to ``path`` atomically."""
+    config_dict = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else config
+    meta = {
+        "stipplr_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **(meta or {}),
+    }
+    try:
+        json.dumps(config_dict)
+        json.dumps(meta)
+    except TypeError as exc:
+        raise StipplrError(f"{path}: config and meta must be JSON-able ({exc})") from None
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "arch": arch,
+        "config": config_dict,
+        "state_dict": state,
+        "meta": meta,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
+
+
+def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The checkpoint dict at ``path`` (tensors on the CPU), after checking its format."""
+    path = Path(path)
+    if not path.is_file():
+        raise StipplrError(f"{path}: no such model file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a bad file; all mean "unreadable"
+        raise StipplrError(f"{path}: not a readable checkpoint ({_one_line(exc)})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise StipplrError(f"{path}: not a stipplr model checkpoint")
+    version = payload.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise StipplrError(f"{path}: checkpoint format {version!r} needs a newer stipplr")
+    missing = [k for k in ("arch", "config", "state_dict") if k not in payload]
+    if missing:
+        raise StipplrError(f"{path}: checkpoint lacks {', '.join(missing)}")
+    return payload
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str], device: str | torch.device = "cpu"
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Build the checkpoint's network, load its weights, move it to ``device`` in eval mode."""
+    payload = read_checkpoint(path)
+    arch = payload["arch"]
+    try:
+        model = build_model(arch, payload["config"])
+    except StipplrError as exc:
+        raise StipplrError(f"{path}: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise StipplrError(f"{path}: config does not fit {arch!r} ({_one_line(exc)})") from None
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as exc:
+        raise StipplrError(
+            f"{path}: weights do not fit architecture {arch!r} ({_one_line(exc)})"
+        ) from None
+    meta = {"arch": arch, **dict(payload.get("meta") or {})}
+    return model.to(device).eval(), meta

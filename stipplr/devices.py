@@ -1,0 +1,73 @@
+"""Where the network runs: device choice, CPU threads, and CUDA speed-ups (AMP)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+import torch
+
+from stipplr.errors import OptionError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+MAX_CPU_THREADS = 8
+"""More intra-op threads than this rarely speeds up inference and starves other work."""
+
+_threads_set = False
+
+
+def _mps_available() -> bool:
+    return bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+
+
+def select_device(name: str | None = "auto") -> torch.device:
+    """``auto`` picks CUDA, then MPS, then the CPU; an unavailable explicit choice is refused."""
+    name = (name or "auto").lower()
+    if name not in DEVICES and not name.startswith("cuda:"):
+        raise OptionError(f"unknown device {name!r} (choose from {', '.join(DEVICES)})")
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if _mps_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise OptionError(f"device {name!r} requested but no CUDA GPU is available")
+    if name == "mps" and not _mps_available():
+        raise OptionError("device 'mps' requested but Apple MPS is not available")
+    return torch.device(name)
+
+
+def cpu_cores() -> int:
+    """CPU cores this process may use (honours affinity masks, e.g. under SLURM)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def configure_threads() -> None:
+    """Set torch's CPU thread count once per process (unless the user set OMP_NUM_THREADS)."""
+    global _threads_set
+    if _threads_set:
+        return
+    _threads_set = True
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(min(cpu_cores(), MAX_CPU_THREADS))
+
+
+@contextlib.contextmanager
+def autocast(device: torch.device) -> Iterator[None]:
+    """Mixed precision on CUDA (bf16 when supported, else fp16); full precision elsewhere."""
+    if device.type != "cuda":
+        yield
+        return
+    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    with torch.autocast("cuda", dtype=dtype):
+        yield
+
+
+def prepare_model(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """Move ``model`` to ``device`` for inference (channels_last on CUDA), in eval mode."""
+    model = model.to(device).eval()
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    return model
