@@ -17,18 +17,21 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 from skimage.metrics import structural_similarity
+from skimage.transform import resize
 
 from stipplr.engines.cells import cell_sums, nearest_dot_labels
 
 TONE_PX_PER_H = 8.0
 """Working resolution of the tone metrics: this many pixels per mean dot spacing."""
 CAPACITY_PX_PER_H = 16.0
-"""Minimum pixels per mean dot spacing when labelling Voronoi cells for capacities (the
-pixel grid adds about 0.04 to the CV of a perfect set at 16 px, 0.1 at 4 px)."""
+"""Pixels per mean dot spacing when labelling Voronoi cells for capacities (the pixel grid
+adds about 0.04 to the CV of a perfect set at 16 px, 0.1 at 4 px)."""
 CAPACITY_MAX_PIXELS = 4_000_000
-"""Cap on the upsampled map's size for capacities (bounds time and memory)."""
+"""Cap on the capacity grid's size (bounds time and memory for very many dots)."""
 FLAT_TOLERANCE = 0.02
 """A darkness map whose std / mean is below this counts as a flat field (spectrum metrics)."""
+SPACING_SMOOTHING = 0.5
+"""Gaussian sigma, in mean spacings, of the darkness that sets the target spacing."""
 LOW_FREQUENCY = 0.5
 """Upper end of the "low frequency" band, in cycles per mean dot spacing."""
 SPECTRUM_MAX_FREQUENCY = 2.0
@@ -41,13 +44,20 @@ def mean_spacing(shape: tuple[int, int], n: int) -> float:
     return float(np.sqrt(height * width / n)) if n else np.inf
 
 
+def working_shape(shape: tuple[int, int], n: int, px_per_h: float) -> tuple[int, int]:
+    """A grid with the aspect of ``shape`` and ``px_per_h`` pixels per mean dot spacing."""
+    scale = px_per_h / mean_spacing(shape, n)
+    return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
+
+
 def resample(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Bilinear resampling of a 2-D map to ``shape``, keeping pixel centres aligned."""
+    """Bilinear resampling of a 2-D map to ``shape`` (pixel areas aligned; anti-aliased
+    when shrinking)."""
+    image = np.asarray(image, dtype=np.float64)
     if image.shape == tuple(shape):
-        return image.astype(np.float64)
-    zoom = (shape[0] / image.shape[0], shape[1] / image.shape[1])
-    out = ndimage.zoom(image.astype(np.float64), zoom, order=1, grid_mode=True, mode="nearest")
-    return out[: shape[0], : shape[1]]
+        return image
+    shrinking = shape[0] < image.shape[0] or shape[1] < image.shape[1]
+    return resize(image, shape, order=1, mode="edge", anti_aliasing=shrinking)
 
 
 def splat(xy: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -72,14 +82,11 @@ def tone_maps(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(target, reproduced): blurred darkness and blurred dot density on a common grid.
 
-    Both are blurred by a Gaussian of ``sigma`` mean spacings, on a grid with ``px_per_h``
-    pixels per spacing, and the density is scaled to the darkness's mass (darkness units).
+    The grid has ``px_per_h`` pixels per mean spacing h; both maps are blurred by the same
+    Gaussian of ``sigma`` h and the density is scaled to the darkness's mass.
     """
-    darkness = np.asarray(darkness, dtype=np.float64)
-    h = mean_spacing(darkness.shape, len(xy))
-    scale = px_per_h / h
-    shape = (max(1, round(darkness.shape[0] * scale)), max(1, round(darkness.shape[1] * scale)))
-    target = resample(ndimage.gaussian_filter(darkness, sigma * h, mode="reflect"), shape)
+    shape = working_shape(np.shape(darkness), len(xy), px_per_h)
+    target = ndimage.gaussian_filter(resample(darkness, shape), sigma * px_per_h, mode="reflect")
     density = ndimage.gaussian_filter(splat(xy, shape), sigma * px_per_h, mode="reflect")
     return target, density * (target.sum() / density.sum())
 
@@ -115,15 +122,12 @@ def tone_scores(darkness: np.ndarray, xy: np.ndarray, sigma: float = 1.0) -> tup
 def capacities(darkness: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """Darkness mass in each dot's Voronoi cell divided by the mean mass, shape (N,).
 
-    The map is upsampled (bilinear) by a whole factor so cells span at least
-    CAPACITY_PX_PER_H pixels across, within CAPACITY_MAX_PIXELS.
+    Cells are labelled on a grid of CAPACITY_PX_PER_H pixels per mean spacing (fewer when
+    that grid would exceed CAPACITY_MAX_PIXELS).
     """
-    darkness = np.asarray(darkness, dtype=np.float64)
     n = len(xy)
-    wanted = np.ceil(CAPACITY_PX_PER_H / mean_spacing(darkness.shape, n))
-    room = np.floor(np.sqrt(CAPACITY_MAX_PIXELS / darkness.size))
-    factor = int(max(1, min(wanted, room)))
-    height, width = darkness.shape[0] * factor, darkness.shape[1] * factor
+    px_per_h = min(CAPACITY_PX_PER_H, np.sqrt(CAPACITY_MAX_PIXELS / n))
+    height, width = working_shape(np.shape(darkness), n, px_per_h)
     fine = resample(darkness, (height, width))
     mass = cell_sums(nearest_dot_labels(xy, height, width), fine.ravel(), n)
     return mass / mass.mean()
@@ -137,20 +141,24 @@ def capacity_cv(darkness: np.ndarray, xy: np.ndarray) -> float:
 def spacing_ratios(darkness: np.ndarray, xy: np.ndarray, floor: float = 1e-3) -> np.ndarray:
     """Each dot's nearest-neighbour distance over the hexagonal spacing d_hex at its spot.
 
-    d_hex(x) = sqrt(2 / (sqrt(3) n(x))) with n(x) = N rho(x) / sum(rho) dots per pixel and
-    rho the darkness smoothed by h / 2; rho is floored at ``floor`` times its mean.
+    d_hex(x) = sqrt(2 / (sqrt(3) n(x))) with n(x) = N rho(x) / integral(rho) dots per pixel
+    and rho the darkness smoothed by SPACING_SMOOTHING h; rho is floored at ``floor`` times
+    its mean so a dot on white paper gets a tiny ratio instead of a division by zero.
     """
-    darkness = np.asarray(darkness, dtype=np.float64)
-    height, width = darkness.shape
+    height, width = np.shape(darkness)
     xy = np.asarray(xy, dtype=np.float64)
     n = len(xy)
     px = xy * np.array([width, height])
     distance, _ = cKDTree(px).query(px, k=2)
-    rho = ndimage.gaussian_filter(darkness, mean_spacing(darkness.shape, n) / 2, mode="reflect")
-    rows_cols = [px[:, 1] - 0.5, px[:, 0] - 0.5]
-    at_dots = ndimage.map_coordinates(rho, rows_cols, order=1, mode="nearest")
-    at_dots = np.maximum(at_dots, floor * rho.mean())
-    density = n * at_dots / rho.sum()
+    shape = working_shape((height, width), n, TONE_PX_PER_H)
+    rho = ndimage.gaussian_filter(
+        resample(darkness, shape), SPACING_SMOOTHING * TONE_PX_PER_H, mode="reflect"
+    )
+    rows_cols = [xy[:, 1] * shape[0] - 0.5, xy[:, 0] * shape[1] - 0.5]
+    at_dots = np.maximum(
+        ndimage.map_coordinates(rho, rows_cols, order=1, mode="nearest"), floor * rho.mean()
+    )
+    density = n * at_dots / (rho.mean() * height * width)
     d_hex = np.sqrt(2.0 / (np.sqrt(3.0) * density))
     return distance[:, 1] / d_hex
 
