@@ -36,6 +36,16 @@ def _composite_on_white(rgba: np.ndarray) -> np.ndarray:
     return rgba[..., :3] * alpha + (1.0 - alpha)
 
 
+def _integer_full_scale(a: np.ndarray, name: object) -> float:
+    """White level of integer pixels: 255 for uint8, 65535 for uint16, else from the range."""
+    if a.dtype in (np.uint8, np.uint16):
+        return float(np.iinfo(a.dtype).max)
+    top = int(a.max())
+    if top > 65535:
+        raise ImageError(name, f"integer pixel values up to {top} exceed the 16-bit range")
+    return 255.0 if top <= 255 else 65535.0
+
+
 def _array_to_rgb(array: np.ndarray, name: object = "array") -> np.ndarray:
     """Convert a 2-D or (H, W, 1|3|4) array of any numeric dtype to float32 RGB in [0, 1]."""
     a = np.asarray(array)
@@ -48,9 +58,7 @@ def _array_to_rgb(array: np.ndarray, name: object = "array") -> np.ndarray:
     if a.dtype == np.bool_:
         a = a.astype(np.float32)
     elif np.issubdtype(a.dtype, np.integer):
-        info = np.iinfo(a.dtype)
-        top = 255 if info.max == 255 else 65535 if info.max <= 65535 or a.max() <= 65535 else 1
-        a = a.astype(np.float32) / top
+        a = a.astype(np.float32) / _integer_full_scale(a, name)
     elif np.issubdtype(a.dtype, np.floating):
         a = a.astype(np.float32)
         if not np.all(np.isfinite(a)):

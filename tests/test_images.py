@@ -66,6 +66,13 @@ def test_pil_images_and_arrays():
     np.testing.assert_allclose(rgba, 1.0)
 
 
+def test_plain_integer_arrays_are_scaled_by_their_range():
+    np.testing.assert_allclose(load_image(np.array([[0, 51, 255]]))[0, :, 0], [0, 0.2, 1])
+    np.testing.assert_allclose(load_image(np.array([[0, 13107, 65535]]))[0, :, 1], [0, 0.2, 1])
+    with pytest.raises(ImageError, match="16-bit range"):
+        load_image(np.array([[0, 70000]]))
+
+
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
@@ -96,6 +103,7 @@ def test_a_folder_is_not_an_image(tmp_path):
         np.zeros((0, 4)),
         np.array([[np.nan, 0.0]]),
         np.zeros((4, 4), dtype=np.complex64),
+        np.full((4, 4), 2**20, dtype=np.int32),
     ],
 )
 def test_bad_arrays_raise(array):
