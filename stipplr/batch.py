@@ -1,0 +1,313 @@
+"""Stipple whole folders: find images, plan mirrored outputs, run, and resume after a stop.
+
+``INPUT/a/b.jpg`` becomes ``OUT/a/b.svg``. Outputs newer than their input are skipped, so a
+rerun after Ctrl-C (or a killed job) picks up where it stopped; every output is written
+atomically, so a stop never leaves a half-written file under an output's name. Images are
+decoded in background threads; for the neural engine, equal-size images share one network
+batch. A broken input is reported, counted and skipped; the run goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import time
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import renderers
+from stipplr import neural
+from stipplr.api import default_engine, stipple
+from stipplr.errors import OptionError
+from stipplr.images import is_image_path, load_image
+from stipplr.settings import Settings
+from stipplr.tone import Tone, darkness
+
+DEFAULT_OUT = Path("stipplr-out")
+FORMATS: dict[str, tuple[str, str]] = {
+    "png": ("png", ".png"),
+    "svg": ("svg", ".svg"),
+    "plot": ("plot", ".svg"),
+    "npz": ("npz", ".npz"),
+    "csv": ("csv", ".csv"),
+}
+"""``--format`` -> (renderer, output extension)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One image to stipple and the file to write."""
+
+    source: Path
+    output: Path
+
+
+@dataclass
+class Summary:
+    """What a batch run did."""
+
+    total: int = 0
+    done: int = 0
+    skipped: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    dots: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def images_per_second(self) -> float:
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able summary (``--json``)."""
+        return {**asdict(self), "images_per_second": round(self.images_per_second, 3)}
+
+
+Report = Callable[[Job, str, str | None], None]
+"""Progress callback: (job, status "done" | "failed" | "warning", message or None)."""
+
+
+def _walk(root: Path, exclude: Path) -> Iterator[Path]:
+    """Image files under ``root`` (sorted; hidden entries and ``exclude`` left out)."""
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and (here / d).resolve() != exclude
+        )
+        for name in sorted(files):
+            if not name.startswith(".") and is_image_path(name):
+                yield here / name
+
+
+def discover(inputs: Sequence[str | os.PathLike[str]], exclude: Path) -> list[tuple[Path, Path]]:
+    """(image file, path relative to the output folder) for every input file, folder or glob.
+
+    A folder's images keep their place under it (prefixed by the folder's name when several
+    inputs are given); a file lands at the top. ``exclude`` (the output folder) is skipped.
+    """
+    exclude = exclude.resolve()
+    found: list[tuple[Path, Path]] = []
+    several = len(inputs) > 1
+    for item in inputs:
+        text = os.fspath(item)
+        if Path(text).exists():
+            matches = [Path(text)]
+        elif glob.has_magic(text):
+            matches = [Path(m) for m in sorted(glob.glob(text, recursive=True))]
+            if not matches:
+                raise OptionError(f"{text}: matches no files")
+            several = several or len(matches) > 1
+        else:
+            raise OptionError(f"{text}: no such file or folder")
+        for path in matches:
+            if path.is_dir():
+                prefix = Path(path.resolve().name) if several else Path()
+                found += [(f, prefix / f.relative_to(path)) for f in _walk(path, exclude)]
+            elif exclude not in path.resolve().parents:
+                found.append((path, Path(path.name)))
+    return found
+
+
+def plan(found: list[tuple[Path, Path]], out_dir: Path, extension: str) -> list[Job]:
+    """Jobs with output paths under ``out_dir``; clashing names keep the input's extension.
+
+    (``a.jpg`` and ``a.png`` become ``a.jpg.svg`` and ``a.png.svg``.) No output may leave
+    ``out_dir``, even through a symlink.
+    """
+    root = out_dir.resolve()
+    names = [rel.with_suffix(extension) for _, rel in found]
+    counts: dict[Path, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    jobs: dict[Path, Job] = {}
+    for (source, rel), name in zip(found, names, strict=True):
+        if counts[name] > 1:
+            name = rel.with_name(rel.name + extension)
+        target = (root / name).resolve()
+        if root not in target.parents:
+            raise OptionError(f"{source}: its output {target} would leave {root}")
+        if target in jobs and jobs[target].source.resolve() != source.resolve():
+            raise OptionError(f"{source} and {jobs[target].source} would both write {target}")
+        jobs[target] = Job(source, target)
+    return sorted(jobs.values(), key=lambda job: job.output)
+
+
+def parse_shard(text: str | None, env: dict[str, str] | None = None) -> tuple[int, int]:
+    """``i/n`` (0-based) -> (i, n); without it SLURM's array task variables, else (0, 1)."""
+    env = os.environ if env is None else env
+    if text is None and "SLURM_ARRAY_TASK_COUNT" in env and "SLURM_ARRAY_TASK_ID" in env:
+        low = int(env.get("SLURM_ARRAY_TASK_MIN", "0"))
+        text = f"{int(env['SLURM_ARRAY_TASK_ID']) - low}/{env['SLURM_ARRAY_TASK_COUNT']}"
+    if text is None:
+        return 0, 1
+    index, sep, count = text.partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        i, n = -1, 0
+    if not sep or not 0 <= i < n:
+        raise OptionError(f"shard must look like i/n with 0 <= i < n, got {text!r}")
+    return i, n
+
+
+def shard(jobs: list[Job], index: int, count: int) -> list[Job]:
+    """The deterministic ``index``-th of ``count`` parts (every count-th job by output path)."""
+    ordered = sorted(jobs, key=lambda job: job.output)
+    return ordered[index::count]
+
+
+def up_to_date(job: Job) -> bool:
+    """True when the output exists and is at least as new as its input."""
+    try:
+        return job.output.stat().st_mtime >= job.source.stat().st_mtime
+    except OSError:
+        return False
+
+
+def pending(jobs: list[Job], overwrite: bool = False) -> list[Job]:
+    """The jobs still to do: all with ``overwrite``, else those not up to date."""
+    return [job for job in jobs if overwrite or not up_to_date(job)]
+
+
+def remove_stale_temps(job: Job) -> None:
+    """Delete temp files a killed run left beside this job's output (see stipplr.atomic)."""
+    pattern = f".{glob.escape(job.output.stem)}.*.tmp{glob.escape(job.output.suffix)}"
+    if job.output.parent.is_dir():
+        for stale in job.output.parent.glob(pattern):
+            stale.unlink(missing_ok=True)
+
+
+def choose_engine(engine: str | None) -> tuple[str, str | None]:
+    """The engine to run and, when no model ships and none was asked for, a one-line note."""
+    if engine is not None:
+        return engine, None
+    chosen = default_engine()
+    if chosen == "neural":
+        return chosen, None
+    return chosen, (
+        f"no trained neural model ships with this version; using the classical {chosen} engine"
+    )
+
+
+def _decode(executor: ThreadPoolExecutor, jobs: list[Job], ahead: int) -> Iterator[tuple]:
+    """Yield (job, rgb or the decoding exception) in order, decoding ``ahead`` in advance."""
+    pending: deque[tuple[Job, Future]] = deque()
+    queue = iter(jobs)
+    for job in queue:
+        pending.append((job, executor.submit(load_image, job.source)))
+        if len(pending) >= ahead:
+            break
+    while pending:
+        job, future = pending.popleft()
+        nxt = next(queue, None)
+        if nxt is not None:
+            pending.append((nxt, executor.submit(load_image, nxt.source)))
+        try:
+            yield job, future.result()
+        except Exception as exc:  # a broken file: reported by the caller, the run goes on
+            yield job, exc
+
+
+def _groups(decoded: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
+    """Consecutive decoded items in groups of up to ``size``."""
+    group: list[tuple] = []
+    for item in decoded:
+        group.append(item)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _message(job: Job, exc: BaseException) -> str:
+    """One line naming the file and the reason."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if str(job.source) in text else f"{job.source}: {text}"
+
+
+class Runner:
+    """Runs planned jobs with one engine, tone, renderer and its options."""
+
+    def __init__(self, settings: Settings, renderer: str, report: Report | None = None) -> None:
+        self.kwargs = settings.stipple_kwargs()
+        self.kwargs["engine"], self.note = choose_engine(self.kwargs["engine"])
+        self.renderer = renderers.get(renderer)
+        self.options = self.renderer.make_options(**settings.render)
+        self.report = report or (lambda job, status, message: None)
+        if self.kwargs["engine"] == "neural":  # a missing or broken model stops the run up front
+            loaded = neural.load_model(self.kwargs["model"], self.kwargs["device"])
+            neural.check_points(loaded, self.kwargs["points"])
+
+    def _prime(self, images: list[tuple[Job, np.ndarray]]) -> contextlib.AbstractContextManager:
+        """For the neural engine, one network batch per bucket of equal-size images."""
+        if self.kwargs["engine"] != "neural" or len(images) < 2:
+            return contextlib.nullcontext()
+        tone = Tone.from_dict(self.kwargs["tone"])
+        rgbs = np.stack([rgb for _, rgb in images])
+        darks = np.stack([darkness(rgb, tone) for rgb in rgbs])
+        skip = {"points", "engine", "tone", "radius"}
+        options = {k: v for k, v in self.kwargs.items() if k not in skip}
+        return neural.primed(rgbs, darks, self.kwargs["points"], **options)
+
+    def _one(self, job: Job, rgb: np.ndarray, summary: Summary) -> None:
+        """Stipple and write one image; a per-image problem is reported, not raised."""
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = stipple(rgb, **self.kwargs)
+            self.renderer.write(result, job.output, self.options)
+        except OptionError:
+            raise
+        except Exception as exc:  # one broken image must not stop a long batch
+            summary.failed.append({"file": str(job.source), "reason": _message(job, exc)})
+            self.report(job, "failed", _message(job, exc))
+            return
+        for w in caught:
+            self.report(job, "warning", f"{job.source}: {w.message}")
+        summary.done += 1
+        summary.dots += len(result)
+        self.report(job, "done", None)
+
+    def _bucket(self, group: list[tuple], summary: Summary) -> None:
+        """Process a group: failures first, then each same-size bucket (one network batch)."""
+        buckets: dict[tuple, list[tuple[Job, np.ndarray]]] = {}
+        for job, rgb in group:
+            if isinstance(rgb, BaseException):
+                summary.failed.append({"file": str(job.source), "reason": _message(job, rgb)})
+                self.report(job, "failed", _message(job, rgb))
+            else:
+                buckets.setdefault(rgb.shape, []).append((job, rgb))
+        for images in buckets.values():
+            with self._prime(images):
+                for job, rgb in images:
+                    self._one(job, rgb, summary)
+
+    def run(
+        self, jobs: list[Job], *, overwrite: bool = False, workers: int = 2, batch_size: int = 4
+    ) -> Summary:
+        """Stipple ``jobs``; Ctrl-C stops after cleaning up and returns the partial summary."""
+        start = time.perf_counter()
+        todo = pending(jobs, overwrite)
+        summary = Summary(total=len(jobs), skipped=len(jobs) - len(todo))
+        for job in todo:
+            remove_stale_temps(job)
+        size = batch_size if self.kwargs["engine"] == "neural" else 1
+        executor = ThreadPoolExecutor(max(1, workers), thread_name_prefix="stipplr-decode")
+        try:
+            for group in _groups(_decode(executor, todo, max(1, workers) + size), size):
+                self._bucket(group, summary)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+            summary.seconds = time.perf_counter() - start
+        return summary

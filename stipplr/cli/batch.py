@@ -1,0 +1,170 @@
+"""``stipplr batch INPUT... --format svg --out DIR``: stipple files, folders and globs."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from stipplr.batch import (
+    DEFAULT_OUT,
+    FORMATS,
+    Job,
+    Runner,
+    Summary,
+    discover,
+    parse_shard,
+    pending,
+)
+from stipplr.batch import plan as plan_jobs
+from stipplr.batch import shard as shard_jobs
+from stipplr.cli import app
+from stipplr.cli import options as o
+from stipplr.cli.common import cli_errors, parse_options
+from stipplr.errors import OptionError
+from stipplr.settings import resolve_settings
+
+
+def _interrupt_on_sigterm() -> None:
+    """Treat SIGTERM (a scheduler's stop) like Ctrl-C: finish cleanly, print the summary."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+class RateColumn(ProgressColumn):
+    """Images per second."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:.2f} images/s" if task.speed else "", style="progress.data.speed")
+
+
+def _summary_line(s: Summary) -> str:
+    stopped = " (interrupted; rerun to resume)" if s.interrupted else ""
+    return (
+        f"{s.done} done, {s.skipped} skipped, {len(s.failed)} failed of {s.total}; "
+        f"{s.dots} dots in {s.seconds:.1f} s ({s.images_per_second:.2f} images/s){stopped}"
+    )
+
+
+@app.command("batch")
+@cli_errors
+def batch_command(
+    inputs: Annotated[list[str], typer.Argument(help="Image files, folders (recursive), globs.")],
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="png | svg | plot | npz | csv.")
+    ] = "png",
+    out: Annotated[
+        Path, typer.Option("--out", help="Output folder; mirrors the input tree.")
+    ] = DEFAULT_OUT,
+    overwrite: Annotated[
+        bool, typer.Option(help="Redo outputs that exist and are newer than their input.")
+    ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="Process part i of n (0-based, i/n); default from SLURM array vars."),
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Background image-decoding threads.")] = 2,
+    batch_size: Annotated[int, typer.Option(help="Images per network batch (neural).")] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
+    points: o.Points = None,
+    engine: o.Engine = None,
+    model: o.Model = None,
+    device: o.Device = None,
+    seed: o.Seed = None,
+    gamma: o.Gamma = None,
+    contrast: o.Contrast = None,
+    brightness: o.Brightness = None,
+    white_cutoff: o.WhiteCutoff = None,
+    edge: o.Edge = None,
+    invert: o.Invert = None,
+    radius_min: o.RadiusMin = None,
+    radius_max: o.RadiusMax = None,
+    option: o.RenderOptions = None,
+    engine_option: o.EngineOptions = None,
+    preset: o.Preset = None,
+) -> None:
+    """Stipple many images; reruns skip finished outputs. Exit 1 if any file failed.
+
+    Example: stipplr batch photos/ --format svg --out drawings --points 5000
+    """
+    if output_format not in FORMATS:
+        raise OptionError(f"unknown format {output_format!r} (choose from {', '.join(FORMATS)})")
+    settings = resolve_settings(
+        "batch",
+        preset,
+        stipple=o.given(
+            points=points,
+            engine=engine,
+            model=model,
+            device=device,
+            seed=seed,
+            radius_min=radius_min,
+            radius_max=radius_max,
+        ),
+        tone=o.given(
+            gamma=gamma,
+            contrast=contrast,
+            brightness=brightness,
+            white_cutoff=white_cutoff,
+            edge=edge,
+            invert=invert,
+        ),
+        engine_options=parse_options(engine_option),
+        render=parse_options(option),
+    )
+    renderer, extension = FORMATS[output_format]
+    jobs = plan_jobs(discover(inputs, out), out, extension)
+    jobs = shard_jobs(jobs, *parse_shard(shard))
+    console = Console(stderr=True, quiet=quiet)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+
+    def report(job: Job, status: str, message: str | None) -> None:
+        if message:
+            errors.print(f"stipplr: {'error' if status == 'failed' else 'warning'}: {message}")
+        if status != "warning":
+            progress.advance(task)
+
+    runner = Runner(settings, renderer, report)
+    if runner.note:
+        errors.print(f"stipplr: note: {runner.note}")
+    _interrupt_on_sigterm()
+    task = progress.add_task("stippling", total=len(pending(jobs, overwrite)))
+    with progress:
+        summary = runner.run(jobs, overwrite=overwrite, workers=workers, batch_size=batch_size)
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict(), indent=2))
+    elif not quiet:
+        typer.echo(_summary_line(summary), err=True)
+        for failure in summary.failed:
+            typer.echo(f"  failed: {failure['reason']}", err=True)
+    if summary.interrupted:
+        raise typer.Exit(130)
+    if summary.failed:
+        raise typer.Exit(1)
