@@ -19,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES = ("stipple", "eval")
+COMMAND_MODULES = ("stipple", "eval", "batch", "models")
 
 
 def _version(value: bool) -> None:
