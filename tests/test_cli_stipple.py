@@ -124,3 +124,9 @@ def test_bad_options_give_one_line_errors(images, tmp_path, args, fragment):
 def test_unknown_output_extension_is_refused(images, tmp_path):
     result = stipple(images["gradient"], "-o", tmp_path / "out.xyz", "--engine", "dither")
     assert_one_line_error(result, "out.xyz", "no renderer")
+
+
+def test_unwritable_output_gives_one_line_error(images):
+    out = images["gradient"] / "out.npz"  # the "folder" is a file
+    result = stipple(images["gradient"], "-o", out, "--engine", "dither")
+    assert_one_line_error(result, str(images["gradient"]))

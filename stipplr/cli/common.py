@@ -20,8 +20,15 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def os_error_message(exc: OSError) -> str:
+    """One line for a file-system error: the file, then the system's reason."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
 def cli_errors(func: F) -> F:
-    """Turn stipplr's errors into one line on stderr and exit code 2; show warnings briefly."""
+    """Turn stipplr's and file-system errors into one line on stderr and exit code 2;
+    show warnings briefly."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -31,6 +38,8 @@ def cli_errors(func: F) -> F:
                 return func(*args, **kwargs)
             except StipplrError as exc:
                 raise fail(str(exc)) from None
+            except OSError as exc:  # e.g. an output folder that cannot be created or written
+                raise fail(os_error_message(exc)) from None
             finally:
                 for w in caught:
                     typer.echo(f"stipplr: warning: {w.message}", err=True)
