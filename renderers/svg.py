@@ -1,0 +1,137 @@
+"""``svg`` renderer: one ``<circle>`` per dot, grouped by fill colour.
+
+The page and dots come from :mod:`renderers.style`, so the SVG looks like the PNG. The
+viewBox measures the page's long side in :data:`VIEWBOX_UNITS` units, so whole-number
+centres are exact to 1/10000 of the page and radii need one decimal. In ``dots`` colour
+mode the colours are reduced to a palette (median cut) so the ``<g fill=...>`` groups
+stay few and the file small.
+"""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import svgwrite
+from PIL import Image
+
+from renderers import Renderer
+from renderers.style import (
+    DotStyle,
+    Page,
+    describe,
+    dot_centres,
+    dot_radii,
+    hex_colour,
+    page_layout,
+    parse_colour,
+)
+from stipplr.atomic import write_text
+from stipplr.dots import Stipple
+from stipplr.errors import OptionError
+
+VIEWBOX_UNITS = 10_000
+MAX_PALETTE = 256
+METADATA_NS = "urn:stipplr:meta"
+ET.register_namespace("stipplr", METADATA_NS)
+
+
+@dataclass(frozen=True)
+class SvgOptions(DotStyle):
+    """The shared dot style plus the colour palette size of ``dots`` mode."""
+
+    palette: int = field(
+        default=MAX_PALETTE,
+        metadata={
+            "help": f"dots mode: at most this many fill colours (0: exact, <= {MAX_PALETTE})"
+        },
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if (
+            isinstance(self.palette, bool)
+            or not isinstance(self.palette, int)
+            or not 0 <= self.palette <= MAX_PALETTE
+        ):
+            raise OptionError(f"palette: expected 0 to {MAX_PALETTE}, got {self.palette!r}")
+
+
+def quantise_colours(rgb: np.ndarray, palette: int) -> tuple[np.ndarray, np.ndarray]:
+    """(palette (K, 3) uint8, index (N,)) for colours in [0, 1]: exact 8-bit colours when
+    there are at most ``palette`` of them (or ``palette`` is 0), else a median-cut palette
+    refined by k-means."""
+    rgb8 = np.rint(np.asarray(rgb) * 255).astype(np.uint8)
+    colours, index = np.unique(rgb8, axis=0, return_inverse=True)
+    if palette == 0 or len(colours) <= palette:
+        return colours, index.ravel()
+    image = Image.fromarray(rgb8[None, :, :]).quantize(palette, Image.Quantize.MEDIANCUT, kmeans=2)
+    table = np.asarray(image.getpalette()[: 3 * palette], dtype=np.uint8).reshape(-1, 3)
+    return table, np.asarray(image).ravel().astype(np.int64)
+
+
+def fill_groups(stipple: Stipple, style: SvgOptions) -> list[tuple[str, np.ndarray]]:
+    """(fill colour ``#rrggbb``, dot indices) for each colour group, most dots first."""
+    if not len(stipple):
+        return []
+    if style.color == "mono":
+        return [(hex_colour(parse_colour("ink", style.ink)), np.arange(len(stipple)))]
+    table, index = quantise_colours(stipple.rgb, style.palette)
+    counts = np.bincount(index, minlength=len(table))
+    order = np.argsort(index, kind="stable")
+    members = np.split(order, np.cumsum(counts)[:-1])
+    ranked = sorted(range(len(table)), key=lambda i: -counts[i])
+    return [(hex_colour(tuple(table[i])), members[i]) for i in ranked if counts[i]]
+
+
+def _number(value: float) -> str:
+    """A viewBox length with one decimal at most (``12``, ``12.5``)."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def _page_size(page: Page) -> tuple[str, str]:
+    """The SVG's width and height attributes: millimetres when physical, else px."""
+    if page.size_mm is not None:
+        return tuple(f"{v:g}mm" for v in page.size_mm)
+    return str(page.width), str(page.height)
+
+
+def build_svg(stipple: Stipple, style: SvgOptions) -> str:
+    """The SVG document text."""
+    page = page_layout(stipple, style)
+    unit = VIEWBOX_UNITS / max(page.width, page.height)
+    view = (_number(page.width * unit), _number(page.height * unit))
+    drawing = svgwrite.Drawing(
+        size=_page_size(page), viewBox=f"0 0 {view[0]} {view[1]}", debug=False
+    )
+    title, description, meta = describe(stipple)
+    drawing.set_desc(title, description)
+    record = ET.Element(f"{{{METADATA_NS}}}stipple")
+    record.text = meta
+    drawing.set_metadata(record)
+    if not style.transparent:
+        paper = hex_colour(parse_colour("paper", style.paper))
+        drawing.add(drawing.rect((0, 0), view, fill=paper))
+    centres = np.rint(dot_centres(stipple, page) * unit).astype(np.int64).tolist()
+    radii = [_number(r) for r in (dot_radii(stipple, style, page) * unit).tolist()]
+    for fill, members in fill_groups(stipple, style):
+        group = drawing.g(fill=fill)
+        for i in members.tolist():
+            group.add(drawing.circle(centres[i], radii[i]))
+        drawing.add(group)
+    buffer = io.StringIO()
+    drawing.write(buffer)
+    return buffer.getvalue()
+
+
+def write_svg(stipple: Stipple, path: Path, options: SvgOptions) -> None:
+    """Write the SVG atomically."""
+    write_text(path, build_svg(stipple, options))
+
+
+RENDERER = Renderer(
+    "svg", (".svg",), "one circle per dot, grouped by colour (vector)", SvgOptions, write_svg
+)
