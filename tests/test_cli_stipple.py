@@ -130,3 +130,12 @@ def test_unwritable_output_gives_one_line_error(images):
     out = images["gradient"] / "out.npz"  # the "folder" is a file
     result = stipple(images["gradient"], "-o", out, "--engine", "dither")
     assert_one_line_error(result, str(images["gradient"]))
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_image_outputs_are_written(images, tmp_path, suffix):
+    out = tmp_path / f"out{suffix}"
+    result = stipple(images["gradient"], "-o", out, "--engine", "dither", "-n", 30)
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["images", out.name]  # no temp files
