@@ -8,7 +8,7 @@ written as SVG for AxiDraw/saxi/vpype, HPGL or G-code.
 
 from stipplr.plotter.build import Plot, make_plot
 from stipplr.plotter.document import Layer, Pen, PlotDocument
-from stipplr.plotter.files import FORMATS, write_plot
+from stipplr.plotter.files import FORMATS, plot_format, write_plot
 from stipplr.plotter.options import PlotOptions
 from stipplr.plotter.preview import write_preview
 from stipplr.plotter.stats import PlotStats
@@ -22,6 +22,7 @@ __all__ = [
     "PlotOptions",
     "PlotStats",
     "make_plot",
+    "plot_format",
     "write_plot",
     "write_preview",
 ]

@@ -40,11 +40,16 @@ def plot_text(plot: Plot, fmt: str) -> str:
     )
 
 
+def plot_format(path: str | os.PathLike[str]) -> str:
+    """``svg``, ``hpgl`` or ``gcode`` from the file extension (one-line error if none)."""
+    fmt = FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise OptionError(f"{path}: plot files end in {', '.join(FORMATS)}")
+    return fmt
+
+
 def write_plot(plot: Plot, path: str | os.PathLike[str]) -> Path:
     """Write ``plot`` atomically in the format its extension names."""
-    path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise OptionError(f"{path}: plot files are {', '.join(FORMATS)}")
+    fmt = plot_format(path)
     write_text(path, plot_text(plot, fmt))
-    return path
+    return Path(path)

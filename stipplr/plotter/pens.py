@@ -1,9 +1,11 @@
 """Pen sets (``black`` or ``cyan,magenta,yellow,black`` or hex colours) and which pen
 draws each dot.
 
-A dot goes to the pen whose colour is nearest to the dot's colour in CIELAB (delta E 76),
-a perceptual distance that works for any pen set, CMYK-like or not. Pens don't mix on
-paper as inks in a subtractive model would, so no decomposition is attempted.
+A dot's colour is the local colour of the photo, which mixes ink and paper: a light grey
+dot stands for sparse black ink, not for a pale pen. So a dot goes to the pen whose *tint
+line* (the colours from white paper to the full pen colour, as coverage grows) passes
+nearest to it in CIELAB. This works for any pen set, CMYK-like or not; pens are separate
+strokes rather than overprinted inks, so no subtractive decomposition is attempted.
 """
 
 from __future__ import annotations
@@ -43,10 +45,14 @@ def parse_pens(pens: str | Sequence[str], width: float) -> list[Pen]:
 
 
 def assign_pens(rgb: np.ndarray, pens: Sequence[Pen]) -> np.ndarray:
-    """Index of the pen nearest each dot colour (N, 3 in [0, 1]) in CIELAB."""
+    """Index of the pen whose white-to-pen tint line is nearest each dot colour (N, 3)."""
     if len(pens) == 1 or len(rgb) == 0:
         return np.zeros(len(rgb), dtype=np.int64)
     dots = rgb2lab(np.asarray(rgb, dtype=float)[None])[0]
     inks = rgb2lab(np.array([pen.rgb for pen in pens], dtype=float)[None])[0]
-    distance = np.linalg.norm(dots[:, None, :] - inks[None, :, :], axis=2)
-    return np.argmin(distance, axis=1)
+    paper = rgb2lab(np.ones((1, 1, 3)))[0, 0]
+    line = inks - paper  # (P, 3): paper -> full pen colour
+    span = np.maximum((line * line).sum(axis=1), 1e-12)
+    t = np.clip(((dots - paper) @ line.T) / span, 0.0, 1.0)  # (N, P) coverage
+    nearest = paper + t[:, :, None] * line[None]
+    return np.argmin(np.linalg.norm(dots[:, None, :] - nearest, axis=2), axis=1)
