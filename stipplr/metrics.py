@@ -195,7 +195,7 @@ def radial_spectrum(xy: np.ndarray, k_max: int) -> tuple[np.ndarray, np.ndarray,
     mean = np.bincount(radius, weights=values, minlength=k_max + 1)[1:] / count
     square = np.bincount(radius, weights=values**2, minlength=k_max + 1)[1:] / count
     variance = np.maximum(square - mean**2, 0.0)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         anisotropy = 10 * np.log10(variance / mean**2)
     return np.arange(1, k_max + 1), mean, anisotropy
 
@@ -211,8 +211,21 @@ def spectrum_scores(xy: np.ndarray) -> tuple[float, float]:
     radius, raps, anisotropy = radial_spectrum(xy, k_max)
     frequency = radius / root_n
     low = frequency <= LOW_FREQUENCY
+    high = (frequency > LOW_FREQUENCY) & np.isfinite(anisotropy)
     low_power = float(raps[low].mean()) if low.any() else np.nan
-    return low_power, float(np.mean(anisotropy[frequency > LOW_FREQUENCY]))
+    return low_power, float(anisotropy[high].mean()) if high.any() else np.nan
+
+
+def square_crop(xy: np.ndarray, aspect: float) -> np.ndarray:
+    """The dots in the centred square of an image of ``aspect`` (width / height), rescaled
+    to the unit square so the spectrum's torus is isotropic."""
+    xy = np.asarray(xy, dtype=np.float64)
+    axis, side = (0, 1 / aspect) if aspect >= 1 else (1, aspect)
+    offset = (1 - side) / 2
+    inside = (xy[:, axis] >= offset) & (xy[:, axis] < offset + side)
+    cropped = xy[inside].copy()
+    cropped[:, axis] = (cropped[:, axis] - offset) / side
+    return cropped
 
 
 def is_flat(darkness: np.ndarray) -> bool:
@@ -226,7 +239,8 @@ def evaluate(darkness: np.ndarray, xy: np.ndarray) -> dict[str, float]:
 
     Keys: points, spacing_px (h), psnr_db, ssim, capacity_cv, spacing_mean, spacing_p1,
     clumped (fraction of dots with ratio < 0.5) and, for flat fields only, low_power and
-    anisotropy_db. Metrics that need two dots or some darkness are NaN otherwise.
+    anisotropy_db (of the centred square). Metrics that need two dots or some darkness are
+    NaN otherwise.
     """
     darkness = np.asarray(darkness, dtype=np.float64)
     xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
@@ -242,5 +256,6 @@ def evaluate(darkness: np.ndarray, xy: np.ndarray) -> dict[str, float]:
     scores["spacing_p1"] = float(np.percentile(ratios, 1))
     scores["clumped"] = float(np.mean(ratios < 0.5))
     if is_flat(darkness):
-        scores["low_power"], scores["anisotropy_db"] = spectrum_scores(xy)
+        square = square_crop(xy, darkness.shape[1] / darkness.shape[0])
+        scores["low_power"], scores["anisotropy_db"] = spectrum_scores(square)
     return scores

@@ -166,3 +166,29 @@ def test_evaluate_keys_flat_and_degenerate_inputs():
     assert np.isnan(metrics.evaluate(flat, [[0.5, 0.5]])["psnr_db"])
     assert np.isnan(metrics.evaluate(np.zeros((8, 8)), hex_lattice(4, 4))["capacity_cv"])
     assert metrics.evaluate(flat, np.zeros((0, 2)))["points"] == 0.0
+
+
+def test_square_crop_keeps_the_centred_square_rescaled():
+    xy = np.array([[0.1, 0.5], [0.3, 0.2], [0.5, 0.9], [0.74, 0.1], [0.8, 0.5]])
+    np.testing.assert_allclose(metrics.square_crop(xy, 2.0), [[0.1, 0.2], [0.5, 0.9], [0.98, 0.1]])
+    np.testing.assert_allclose(
+        metrics.square_crop(xy[:, ::-1], 0.5), [[0.2, 0.1], [0.9, 0.5], [0.1, 0.98]]
+    )
+    np.testing.assert_array_equal(metrics.square_crop(xy, 1.0), xy)
+
+
+def test_spectrum_of_a_wide_flat_field_is_measured_on_its_centred_square():
+    cols, rows = 64, 32
+    x, y = np.meshgrid(np.arange(cols) + 0.5, np.arange(rows) + 0.5)
+    jitter = 0.15 * (np.random.default_rng(6).random((2, x.size)) - 0.5)
+    xy = np.column_stack([(x.ravel() + jitter[0]) / cols, (y.ravel() + jitter[1]) / rows])
+    scores = metrics.evaluate(np.full((64, 128), 0.5), xy)
+    stretched = metrics.spectrum_scores(xy)[1]  # square cells look oblong on the unit torus
+    assert scores["anisotropy_db"] < stretched - 0.5
+    assert scores["low_power"] < 0.1
+
+
+@pytest.mark.filterwarnings("error")
+def test_spectrum_of_a_tiny_lattice_has_no_warnings():
+    low, anisotropy = metrics.spectrum_scores(square_grid(2))
+    assert low == pytest.approx(0.0, abs=1e-12) and np.isfinite(anisotropy)
