@@ -1,0 +1,116 @@
+"""Neural inference runtime: model lookup, cache, devices, the API path, batched priming."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import stipplr
+from stipplr import neural
+from stipplr.checkpoints import save_checkpoint
+from stipplr.devices import select_device
+from stipplr.errors import OptionError, StipplrError
+from stipplr.models import build_model, make_config
+
+torch.set_num_threads(2)
+
+TINY = {
+    "encoder": "resnet18",
+    "input_size": 32,
+    "style_dim": 16,
+    "style_layers": 1,
+    "grid": 8,
+    "channels": (8, 8, 8, 8, 8),
+    "density_widths": (4,),
+    "offset_widths": (4,),
+}
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """A tiny random-weight checkpoint in a temporary folder (never shipped)."""
+    torch.manual_seed(2)
+    path = tmp_path_factory.mktemp("models") / "tiny.pt"
+    save_checkpoint(path, build_model("li2021", TINY), "li2021", make_config("li2021", TINY))
+    return path
+
+
+@pytest.fixture
+def photo():
+    rng = np.random.default_rng(0)
+    rgb = rng.random((12, 18, 3)).astype(np.float32)
+    return rgb, 1 - rgb.mean(axis=2)
+
+
+def test_predict_dots_contract(checkpoint, photo):
+    xy, rgb, meta = neural.predict_dots(*photo, 40, model=str(checkpoint), device="cpu")
+    assert xy.shape == (40, 2) and rgb.shape == (40, 3)
+    assert xy.dtype == np.float32 and xy.min() >= 0 and xy.max() <= 1
+    assert meta == {"name": "tiny", "arch": "li2021", "file": "tiny.pt", "device": "cpu"}
+
+
+def test_model_is_loaded_once(checkpoint):
+    assert neural.load_model(str(checkpoint), "cpu") is neural.load_model(str(checkpoint), "cpu")
+
+
+def test_api_uses_the_network(checkpoint, photo):
+    result = stipplr.stipple(photo[0], 30, "neural", model=str(checkpoint), device="cpu")
+    assert len(result) == 30 and result.meta["model"]["arch"] == "li2021"
+
+
+def test_dot_count_outside_model_range_refused(checkpoint, photo):
+    with pytest.raises(OptionError, match="places 1 to 512 dots, not 600"):
+        neural.predict_dots(*photo, 600, model=str(checkpoint), device="cpu")
+
+
+def test_unknown_model_option_refused(checkpoint, photo):
+    with pytest.raises(OptionError, match="has no option"):
+        neural.predict_dots(*photo, 10, model=str(checkpoint), device="cpu", iterations=3)
+
+
+def test_unknown_model_name_and_missing_path(tmp_path):
+    with pytest.raises(OptionError, match="unknown model 'nosuch'"):
+        neural.model_path("nosuch")
+    with pytest.raises(StipplrError, match="no such model file"):
+        neural.model_path(str(tmp_path / "gone.pt"))
+
+
+def test_shipped_name_resolves(monkeypatch, checkpoint):
+    monkeypatch.setattr(neural, "WEIGHTS_DIR", checkpoint.parent)
+    assert neural.model_path("tiny") == checkpoint
+    assert not neural.default_model_available()
+    with pytest.raises(StipplrError, match="no trained neural model ships"):
+        neural.model_path(None)
+
+
+def test_corrupt_model_gives_one_line(tmp_path, photo):
+    bad = tmp_path / "broken.pt"
+    bad.write_bytes(b"\x00" * 100)
+    with pytest.raises(StipplrError, match="broken.pt: not a readable checkpoint"):
+        neural.predict_dots(*photo, 10, model=str(bad), device="cpu")
+
+
+def test_devices():
+    assert select_device("cpu").type == "cpu"
+    assert select_device("auto").type in ("cpu", "cuda", "mps")
+    with pytest.raises(OptionError, match="unknown device 'tpu'"):
+        select_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(OptionError, match="no CUDA GPU"):
+            select_device("cuda")
+
+
+def test_primed_batch_matches_single_predictions(checkpoint, monkeypatch):
+    rng = np.random.default_rng(1)
+    rgbs = rng.random((3, 10, 14, 3)).astype(np.float32)
+    darks = 1 - rgbs.mean(axis=3)
+    kwargs = {"model": str(checkpoint), "device": "cpu"}
+    single = [neural.predict_dots(r, d, 20, **kwargs)[0] for r, d in zip(rgbs, darks, strict=True)]
+    with neural.primed(rgbs, darks, 20, **kwargs):
+        monkeypatch.setattr(neural, "predict_batch", None)  # any network call would fail
+        batched = [
+            neural.predict_dots(r, d, 20, **kwargs)[0] for r, d in zip(rgbs, darks, strict=True)
+        ]
+    np.testing.assert_allclose(np.stack(single), np.stack(batched), atol=1e-5)
+    assert not neural._PRIMED
