@@ -51,10 +51,14 @@ def _dot_boxes(
     # The ramp adds pi/12 px^2 to a disc's area; a slightly smaller ramp radius cancels it.
     ramp = np.sqrt(np.maximum(radii**2 - 1 / 12, 0)).astype(np.float32)[:, None, None]
     cover = np.clip(ramp + 0.5 - dist, 0.0, 1.0)
-    total = cover.sum(axis=(1, 2))
+    # Rescale the partly covered (edge) pixels so the dot's ink equals its exact area.
+    solid = cover >= 1
+    inner = solid.sum(axis=(1, 2), dtype=np.float32)
+    edge = cover.sum(axis=(1, 2)) - inner
     area = np.float32(np.pi) * radii.astype(np.float32) ** 2
-    norm = np.divide(area, total, out=np.zeros_like(total), where=total > 0)
-    return cols, rows, np.minimum(cover * norm[:, None, None], OPAQUE)
+    norm = np.divide(np.maximum(area - inner, 0), edge, out=np.zeros_like(edge), where=edge > 0)
+    cover = np.where(solid, np.float32(OPAQUE), np.minimum(cover * norm[:, None, None], OPAQUE))
+    return cols, rows, cover
 
 
 def _strip_coverage(
