@@ -28,35 +28,56 @@ def route_length(points: np.ndarray, order: np.ndarray, home: np.ndarray) -> flo
 
 
 def greedy_order(points: np.ndarray, home: np.ndarray) -> np.ndarray:
-    """Nearest-neighbour route from ``home`` through all ``points`` (N, 2)."""
+    """Nearest-neighbour route from ``home`` through all ``points`` (N, 2).
+
+    Most steps find the next dot in the current dot's precomputed neighbour list; only
+    when all of those are used does it ask a KD-tree of the unvisited dots (rebuilt when
+    used dots crowd it).
+    """
     n = len(points)
     order = np.empty(n, dtype=np.int64)
-    visited = np.zeros(n, dtype=bool)
-    alive = np.arange(n)
-    tree = cKDTree(points) if n else None
-    used_in_tree = 0
-    current = np.asarray(home, dtype=float)
+    if n == 0:
+        return order
+    _, near = cKDTree(points).query(points, k=min(FIRST_K + 1, n))
+    near = near.reshape(n, -1).tolist()
+    flags = bytearray(n)
+    visited = np.frombuffer(flags, dtype=bool)  # shares memory with ``flags``
+    alive, tree = np.arange(n), cKDTree(points)
+    current, position = -1, np.asarray(home, dtype=float)
     for step in range(n):
-        k = FIRST_K
-        while True:
-            _, found = tree.query(current, k=min(k, len(alive)))
-            candidates = alive[np.atleast_1d(found)]
-            free = candidates[~visited[candidates]]
-            if len(free):
-                break
-            k *= 4
-            if k > MAX_K:
-                alive = np.flatnonzero(~visited)
-                tree, used_in_tree, k = cKDTree(points[alive]), 0, FIRST_K
-        chosen = free[0]
-        order[step] = chosen
-        visited[chosen] = True
-        current = points[chosen]
-        used_in_tree += 1
-        if used_in_tree * 2 > len(alive) > MAX_K:
+        chosen = -1
+        if current >= 0:
+            for j in near[current]:
+                if not flags[j]:
+                    chosen = j
+                    break
+        if chosen < 0:
+            chosen = _nearest_unvisited(tree, alive, visited, position)
+        if chosen < 0:
             alive = np.flatnonzero(~visited)
-            tree, used_in_tree = cKDTree(points[alive]), 0
+            tree = cKDTree(points[alive])
+            chosen = _nearest_unvisited(tree, alive, visited, position)
+        order[step] = current = chosen
+        flags[chosen] = 1
+        position = points[chosen]
     return order
+
+
+def _nearest_unvisited(
+    tree: cKDTree, alive: np.ndarray, visited: np.ndarray, position: np.ndarray
+) -> int:
+    """Nearest unvisited dot to ``position`` among the MAX_K nearest in ``tree``, else -1."""
+    k = FIRST_K
+    while k <= MAX_K:
+        _, found = tree.query(position, k=min(k, len(alive)))
+        candidates = alive[np.atleast_1d(found)]
+        free = candidates[~visited[candidates]]
+        if len(free):
+            return int(free[0])
+        if k >= len(alive):
+            break
+        k *= 4
+    return -1
 
 
 def _reverse(tour: np.ndarray, pos: np.ndarray, first: int, last: int) -> None:

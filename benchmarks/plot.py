@@ -1,0 +1,67 @@
+"""Plot ordering benchmark: time and pen-up travel of greedy vs greedy + 2-opt.
+
+Dots are importance-sampled from a held-out photo's darkness (a stipple-like density),
+laid out on A4 with 15 mm margins. Run: ``.venv/bin/python benchmarks/plot.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from stipplr.dots import Stipple
+from stipplr.images import load_image
+from stipplr.plotter import PlotOptions
+from stipplr.plotter.layout import fit, place
+from stipplr.plotter.order import greedy_order, route_length, two_opt
+from stipplr.plotter.paper import parse_paper
+from stipplr.tone import Tone, darkness
+
+PHOTO = Path(__file__).resolve().parents[1] / "examples" / "photos" / "coffee.jpg"
+
+
+def sample_dots(n: int, seed: int = 0) -> Stipple:
+    """``n`` dots with density proportional to the photo's darkness (random order)."""
+    dark = darkness(load_image(PHOTO), Tone())
+    height, width = dark.shape
+    rng = np.random.default_rng(seed)
+    index = rng.choice(dark.size, n, p=dark.ravel() / dark.sum())
+    xy = np.column_stack([index % width, index // width]) + rng.random((n, 2))
+    xy /= np.array([width, height])
+    return Stipple(np.clip(xy, 0, 1), np.zeros((n, 3)), width, height)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
+    parser.add_argument("--two-opt-seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    options = PlotOptions()
+    page = parse_paper(options.paper)
+    home = np.zeros(2)
+    rows = []
+    for n in args.sizes:
+        stipple = sample_dots(n)
+        layout = fit((stipple.width, stipple.height), page, 15.0, 0.0, 0.175)
+        centres = place(stipple, layout)
+        points = np.column_stack([centres.real, centres.imag])
+        rows.append((n, "input order", 0.0, route_length(points, np.arange(n), home)))
+        start = time.perf_counter()
+        greedy = greedy_order(points, home)
+        rows.append((n, "greedy (KD-tree)", time.perf_counter() - start, rows[-1][3]))
+        rows[-1] = (*rows[-1][:3], route_length(points, greedy, home))
+        greedy_time = rows[-1][2]
+        start = time.perf_counter()
+        improved = two_opt(points, greedy, home, args.two_opt_seconds)
+        elapsed = greedy_time + time.perf_counter() - start
+        rows.append((n, "greedy + 2-opt", elapsed, route_length(points, improved, home)))
+    print(f"{'dots':>7}  {'ordering':<18} {'time (s)':>9}  {'pen-up (m)':>10}")
+    for n, name, seconds, length in rows:
+        print(f"{n:>7}  {name:<18} {seconds:>9.2f}  {length / 1000:>10.2f}")
+
+
+if __name__ == "__main__":
+    main()

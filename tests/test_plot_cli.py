@@ -1,0 +1,94 @@
+"""``stipplr plot`` through typer's CliRunner: .npz and image inputs, stats, bad options."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from stipplr.cli import app
+from stipplr.dots import Stipple
+
+runner = CliRunner()
+
+
+def plot(*args: object):
+    return runner.invoke(app, ["plot", *(str(a) for a in args)])
+
+
+@pytest.fixture
+def saved(tmp_path):
+    rng = np.random.default_rng(3)
+    path = tmp_path / "dots.npz"
+    Stipple(rng.random((300, 2)), rng.random((300, 3)), 60, 40).save(path)
+    return path
+
+
+def test_npz_to_gcode_prints_stats_and_writes_a_preview(tmp_path, saved):
+    out, preview = tmp_path / "out.gcode", tmp_path / "preview.png"
+    result = plot(
+        saved,
+        "-o",
+        out,
+        "--paper",
+        "a5",
+        "--landscape",
+        "--pen",
+        "0.5mm",
+        "--preview",
+        preview,
+        "--preview-travel",
+        "--profile",
+        "marlin",
+    )
+    assert result.exit_code == 0, result.output
+    assert "dots: 300 on 1 pen(s), 300 pen lifts" in result.stdout
+    assert "estimated time:" in result.stdout and "input order" in result.stdout
+    text = out.read_text()
+    assert text.count("M280 P0 S30") == 300 and "; dots: 300" in text
+    assert Image.open(preview).size == (round(210 * 8), round(148 * 8))
+
+
+def test_npz_to_hpgl_and_svg_with_pens(tmp_path, saved):
+    result = plot(saved, "-o", tmp_path / "out.hpgl", "--pens", "cyan,magenta,yellow,black")
+    assert result.exit_code == 0, result.output
+    assert "on 4 pen(s)" in result.stdout
+    result = plot(saved, "-o", tmp_path / "out.svg", "-O", "dot=circle", "-O", "dot_size=1mm")
+    assert result.exit_code == 0, result.output
+    svg = (tmp_path / "out.svg").read_text()
+    assert svg.count("<path ") == 300 and 'inkscape:label="1 black"' in svg
+
+
+def test_image_input_with_the_dither_engine(tmp_path):
+    image = tmp_path / "ramp.png"
+    row = np.linspace(0, 255, 48).astype(np.uint8)
+    Image.fromarray(np.tile(row, (32, 1))).save(image)
+    out = tmp_path / "ramp.gcode"
+    result = plot(image, "-o", out, "--engine", "dither", "--points", 200, "--seed", 1)
+    assert result.exit_code == 0, result.output
+    assert "dots: 200" in result.stdout and out.read_text().count("M3 S30") == 200
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--paper", "a11"], "unknown paper"),
+        (["--pen", "-0.3mm"], "pen width"),
+        (["--pens", "black,blurple"], "blurple"),
+        (["--margin", "2furlongs"], "unit"),
+        (["-O", "colour=red"], "no option"),
+        (["--profile", "nope"], "G-code profile"),
+    ],
+)
+def test_bad_options_are_one_line_errors(tmp_path, saved, args, fragment):
+    result = plot(saved, "-o", tmp_path / "out.gcode", *args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stipplr: error: "), result.stderr
+    assert fragment in lines[0] and "Traceback" not in result.output
+
+
+def test_unknown_output_extension_fails_before_any_work(tmp_path, saved):
+    result = plot(saved, "-o", tmp_path / "out.pdf")
+    assert result.exit_code == 2 and "plot files end in" in result.stderr
