@@ -12,7 +12,9 @@ through the ``stipplr.renderers`` entry-point group, so another package can add 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -68,12 +70,22 @@ def _load(target: str) -> Renderer:
     return getattr(importlib.import_module(module), attr)
 
 
+@functools.cache
 def available() -> dict[str, Renderer]:
-    """All renderers: the built-in ones plus any registered under the entry-point group."""
-    found = {name: _load(target) for name, target in BUILTIN.items()}
+    """All renderers: the built-in ones plus any registered under the entry-point group.
+
+    A plug-in that fails to import is reported in a warning and left out, so one broken
+    package never stops the other formats from working.
+    """
+    targets = dict(BUILTIN)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name not in found:
-            found[ep.name] = ep.load()
+        targets.setdefault(ep.name, ep.value)
+    found = {}
+    for name, target in targets.items():
+        try:
+            found[name] = _load(target)
+        except Exception as exc:  # a third-party plug-in may fail in any way
+            warnings.warn(f"renderer {name!r} ({target}) failed to load: {exc}", stacklevel=2)
     return found
 
 
