@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 import renderers
-from stipplr import neural
 from stipplr.api import default_engine, stipple
 from stipplr.errors import OptionError
 from stipplr.images import is_image_path, load_image
@@ -244,6 +243,8 @@ class Runner:
         self.options = self.renderer.make_options(**settings.render)
         self.report = report or (lambda job, status, message: None)
         if self.kwargs["engine"] == "neural":  # a missing or broken model stops the run up front
+            from stipplr import neural  # torch is imported only when the network runs
+
             loaded = neural.load_model(self.kwargs["model"], self.kwargs["device"])
             neural.check_points(loaded, self.kwargs["points"])
 
@@ -251,6 +252,8 @@ class Runner:
         """For the neural engine, one network batch per bucket of equal-size images."""
         if self.kwargs["engine"] != "neural" or len(images) < 2:
             return contextlib.nullcontext()
+        from stipplr import neural
+
         tone = Tone.from_dict(self.kwargs["tone"])
         rgbs = np.stack([rgb for _, rgb in images])
         darks = np.stack([darkness(rgb, tone) for rgb in rgbs])

@@ -9,15 +9,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from stipplr.checkpoints import read_checkpoint
 from stipplr.cli import app
 from stipplr.cli.common import cli_errors
 from stipplr.errors import StipplrError
-from stipplr.neural import DEFAULT_MODEL, WEIGHTS_DIR, shipped_models
 
 
 def model_rows() -> list[dict[str, Any]]:
     """One row per shipped model from its checkpoint meta (a broken file says why)."""
+    from stipplr.checkpoints import read_checkpoint  # torch only when this command runs
+    from stipplr.neural import DEFAULT_MODEL, shipped_models
+
     rows = []
     for name, path in shipped_models().items():
         row: dict[str, Any] = {"name": name, "default": name == DEFAULT_MODEL}
@@ -52,6 +53,8 @@ def models_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
     """List the trained models that ship with stipplr (use one with --model NAME)."""
+    from stipplr.neural import WEIGHTS_DIR
+
     rows = model_rows()
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
