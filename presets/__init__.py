@@ -1,52 +1,187 @@
-"""Named, shareable settings: one TOML file per preset (see :mod:`stipplr.settings`)."""
+"""Named, shareable settings: one TOML file per preset.
+
+A preset has a ``description``, optionally the ``commands`` it is meant for (``stipple``,
+``batch``, ``plot``; all by default) and the sections of :mod:`stipplr.settings`:
+``[stipple]``, ``[tone]``, ``[engine_options]``, ``[render]`` and ``[plot]``. Presets are
+looked up by path, then in the user's config folder (``stipplr presets`` prints it), then
+among the shipped ones beside this file. Every key and value is checked against the real
+option set when the preset loads, and errors name the file and the key.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stipplr.errors import OptionError
+import platformdirs
+
+from stipplr.errors import OptionError, StipplrError
+from stipplr.settings import SECTIONS, STIPPLE_DEFAULTS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-PRESET_DIR = Path(__file__).parent
+SHIPPED_DIR = Path(__file__).parent
+COMMANDS = ("stipple", "batch", "plot")
+DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 @dataclass(frozen=True)
 class Preset:
-    """A loaded preset: its sections and where it came from."""
+    """A loaded, validated preset: its sections and where it came from."""
 
     name: str
     origin: str
     description: str
+    commands: tuple[str, ...]
     sections: dict[str, dict[str, Any]]
 
 
+def user_preset_dir() -> Path:
+    """The user's preset folder (e.g. ``~/.config/stipplr/presets`` on Linux)."""
+    return Path(platformdirs.user_config_dir("stipplr")) / "presets"
+
+
+def preset_dirs() -> list[Path]:
+    """Folders searched for preset names, user first so a user preset can shadow a shipped one."""
+    return [user_preset_dir(), SHIPPED_DIR]
+
+
 def find_preset(name: str) -> Path:
-    """The file of preset ``name`` (a shipped name or a path to a TOML file)."""
+    """The file of preset ``name``: a path to a TOML file, or a user or shipped preset name."""
     path = Path(name)
-    if path.suffix == ".toml" or path.exists():
+    if path.suffix == ".toml" or os.sep in name:
         if not path.is_file():
             raise OptionError(f"{path}: preset file not found")
         return path
-    shipped = PRESET_DIR / f"{name}.toml"
-    if shipped.is_file():
-        return shipped
-    raise OptionError(f"unknown preset {name!r}")
+    for folder in preset_dirs():
+        candidate = folder / f"{name}.toml"
+        if candidate.is_file():
+            return candidate
+    raise OptionError(f"unknown preset {name!r} (see `stipplr presets`)")
+
+
+def list_presets() -> list[Preset]:
+    """Every preset found (user presets shadow shipped ones of the same name), sorted."""
+    found: dict[str, Path] = {}
+    for folder in reversed(preset_dirs()):
+        if folder.is_dir():
+            found.update({p.stem: p for p in folder.glob("*.toml")})
+    return [load_preset(str(found[name])) for name in sorted(found)]
 
 
 def load_preset(name: str, command: str | None = None) -> Preset:
-    """Load and parse preset ``name``; bad TOML gives a one-line error naming the file."""
+    """Load, parse and validate preset ``name``, for ``command`` when given."""
     path = find_preset(name)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise OptionError(f"{path}: not valid TOML ({exc})") from None
-    description = str(data.pop("description", ""))
-    data.pop("commands", None)
-    return Preset(path.stem, str(path), description, data)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise OptionError(f"{path}: not a readable TOML file ({exc})") from None
+    description = data.pop("description", "")
+    commands = data.pop("commands", list(COMMANDS))
+    _check(isinstance(description, str), path, "description", "must be a string")
+    _check(
+        isinstance(commands, list) and commands and set(commands) <= set(COMMANDS),
+        path,
+        "commands",
+        f"must be a list from {', '.join(COMMANDS)}",
+    )
+    if command is not None and command not in commands:
+        raise OptionError(
+            f"{path}: preset is for {', '.join(commands)}, not for `stipplr {command}`"
+        )
+    for section, values in data.items():
+        _check(section in SECTIONS, path, section, f"unknown section (use {', '.join(SECTIONS)})")
+        _check(isinstance(values, dict), path, section, "must be a [table]")
+    validate_sections(data, path)
+    return Preset(path.stem, str(path), description, tuple(commands), data)
+
+
+def _check(ok: bool, path: Path, key: str, reason: str) -> None:
+    if not ok:
+        raise OptionError(f"{path}: {key}: {reason}")
+
+
+def validate_sections(sections: dict[str, dict[str, Any]], path: Path) -> None:
+    """Check every key and value against the options the engines and renderers really have."""
+    stipple = sections.get("stipple", {})
+    for key, value in stipple.items():
+        _check(key in STIPPLE_DEFAULTS, path, f"stipple.{key}", "unknown key")
+        _check_stipple_value(key, value, path)
+    validators = {
+        "tone": _validate_tone,
+        "engine_options": lambda values: _validate_engine_options(values, stipple.get("engine")),
+        "render": _validate_render,
+        "plot": _validate_plot,
+    }
+    for section, validate in validators.items():
+        if sections.get(section):
+            try:
+                validate(sections[section])
+            except StipplrError as exc:
+                raise OptionError(f"{path}: [{section}] {exc}") from None
+            except (TypeError, ValueError) as exc:
+                raise OptionError(f"{path}: [{section}] bad value ({exc})") from None
+
+
+def _check_stipple_value(key: str, value: Any, path: Path) -> None:
+    from stipplr.engines import CLASSICAL_ENGINES
+
+    where = f"stipple.{key}"
+    if key == "points":
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+        _check(ok, path, where, "must be a whole number >= 1")
+    elif key == "engine":
+        engines = [*CLASSICAL_ENGINES, "neural"]
+        _check(value in engines, path, where, f"must be one of {', '.join(engines)}")
+    elif key == "device":
+        _check(value in DEVICES, path, where, f"must be one of {', '.join(DEVICES)}")
+    elif key == "seed":
+        _check(isinstance(value, int) and not isinstance(value, bool), path, where, "must be int")
+    elif key in ("radius_min", "radius_max"):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+        _check(ok, path, where, "must be a number >= 0")
+    elif key == "model":
+        _check(isinstance(value, str), path, where, "must be a model name or path")
+
+
+def _validate_tone(values: dict[str, Any]) -> None:
+    from stipplr.tone import Tone
+
+    Tone.from_dict(values)
+
+
+def _validate_engine_options(values: dict[str, Any], engine: str | None) -> None:
+    from stipplr.engines import CLASSICAL_ENGINES, engine_options
+
+    names = [engine] if engine in CLASSICAL_ENGINES else list(CLASSICAL_ENGINES)
+    known = set().union(*(engine_options(name) for name in names))
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise OptionError(f"unknown engine option(s) {', '.join(unknown)}")
+
+
+def _validate_render(values: dict[str, Any]) -> None:
+    """Render options must suit some picture renderer; each that takes them checks values."""
+    import renderers
+
+    fitting = [
+        r
+        for name, r in renderers.available().items()
+        if name != "plot" and set(values) <= r.option_names()
+    ]
+    if not fitting:
+        raise OptionError(f"no renderer has all of the options {', '.join(sorted(values))}")
+    for renderer in fitting:
+        renderer.make_options(**values)
+
+
+def _validate_plot(values: dict[str, Any]) -> None:
+    import renderers
+
+    renderers.get("plot").make_options(**values)

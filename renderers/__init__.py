@@ -47,7 +47,7 @@ class Renderer:
 
     def make_options(self, **values: Any) -> Any:
         """Build this renderer's options, refusing unknown names in one line."""
-        known = {f.name for f in dataclasses.fields(self.options)}
+        known = self.option_names()
         unknown = sorted(set(values) - known)
         if unknown:
             raise OptionError(
@@ -55,6 +55,10 @@ class Renderer:
                 f"(it has: {', '.join(sorted(known)) or 'none'})"
             )
         return self.options(**values)
+
+    def option_names(self) -> set[str]:
+        """The names of this renderer's options."""
+        return {f.name for f in dataclasses.fields(self.options)}
 
     def option_help(self) -> list[tuple[str, str, str]]:
         """(name, default, help) for each option, for ``stipplr renderers``."""

@@ -34,6 +34,7 @@ class Settings:
     render: dict[str, Any] = field(default_factory=dict)
     plot: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
+    explicit: dict[str, set[str]] = field(default_factory=dict)
 
     def merge(self, layer: dict[str, dict[str, Any]], origin: str) -> None:
         """Overlay ``layer`` (section -> values) on these settings."""
@@ -47,6 +48,23 @@ class Settings:
                         f"{origin}: unknown key(s) in [stipple]: {', '.join(unknown)}"
                     )
             getattr(self, section).update(values)
+
+    def renderer_options(self, renderer: str, known: set[str]) -> dict[str, Any]:
+        """Options for ``renderer`` whose option names are ``known``.
+
+        The plot renderer reads ``[plot]``, the others ``[render]``. A preset serves several
+        formats, so its keys that this renderer lacks are dropped; keys given on the command
+        line are always passed on, so a wrong one still fails loudly.
+        """
+        section = "plot" if renderer == "plot" else "render"
+        values = {
+            k: v
+            for k, v in getattr(self, section).items()
+            if k in known or k in self.explicit.get(section, set())
+        }
+        if section == "plot":  # -O options given to a plot-format command
+            values.update({k: self.render[k] for k in self.explicit.get("render", set())})
+        return values
 
     def stipple_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`stipplr.stipple`."""
@@ -69,5 +87,7 @@ def resolve_settings(command: str, preset: str | None, **explicit: dict[str, Any
         loaded = load_preset(preset, command)
         settings.merge(loaded.sections, loaded.origin)
         settings.source = loaded.origin
-    settings.merge({k: v for k, v in explicit.items() if v}, "command line")
+    given = {k: v for k, v in explicit.items() if v}
+    settings.merge(given, "command line")
+    settings.explicit = {section: set(values) for section, values in given.items()}
     return settings

@@ -19,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES = ("stipple", "eval", "plot", "batch", "models", "renderers")
+COMMAND_MODULES = ("stipple", "eval", "plot", "batch", "models", "renderers", "presets")
 
 
 def _version(value: bool) -> None:

@@ -68,5 +68,7 @@ def stipple_command(
         render=parse_options(option),
     )
     result = stipple_image(image, **settings.stipple_kwargs())
-    written = renderers.render(result, output, renderer, **settings.render)
+    chosen = renderers.get(renderer) if renderer else renderers.for_path(output)
+    options = settings.renderer_options(chosen.name, chosen.option_names())
+    written = renderers.render(result, output, chosen.name, **options)
     typer.echo(f"{written}: {len(result)} dots ({result.meta['engine']})")

@@ -1,0 +1,101 @@
+"""``stipplr presets`` lists presets; ``stipplr presets show NAME`` prints resolved settings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import renderers
+from presets import list_presets, load_preset, user_preset_dir
+from stipplr.cli import app
+from stipplr.cli.common import cli_errors
+from stipplr.settings import SECTIONS, resolve_settings
+from stipplr.tone import Tone
+
+presets_app = typer.Typer(
+    help="Named settings for stipple, batch and plot (use with --preset NAME|PATH).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(presets_app, name="presets")
+
+
+@presets_app.callback()
+@cli_errors
+def presets_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
+) -> None:
+    """List presets with a one-line description each.
+
+    Example: stipplr presets; stipplr stipple photo.jpg -o out.svg --preset bold
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    found = list_presets()
+    if as_json:
+        rows = [
+            {
+                "name": p.name,
+                "commands": list(p.commands),
+                "description": p.description,
+                "file": p.origin,
+            }
+            for p in found
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"presets (user folder: {user_preset_dir()})")
+    for column in ("name", "for", "description"):
+        table.add_column(column)
+    for p in found:
+        table.add_row(p.name, ", ".join(p.commands), p.description)
+    Console().print(table)
+
+
+@presets_app.command("show")
+@cli_errors
+def presets_show(
+    name: Annotated[str, typer.Argument(help="Preset name or TOML path.")],
+    command: Annotated[
+        str | None, typer.Option(help="Resolve for this command (default: its first).")
+    ] = None,
+) -> None:
+    """Print the settings a preset resolves to (defaults filled in), as TOML.
+
+    Example: stipplr presets show axidraw-a4-fine
+    """
+    preset = load_preset(name)
+    command = command or preset.commands[0]
+    settings = resolve_settings(command, name)
+    typer.echo(f"# {preset.name}: {preset.description}\n# file: {preset.origin}")
+    typer.echo(f"# resolved for `stipplr {command}`")
+    full = {
+        "tone": Tone.from_dict(settings.tone).to_dict(),
+        "plot": asdict(renderers.get("plot").make_options(**settings.plot))
+        if command == "plot"
+        else settings.plot,
+    }
+    for section in SECTIONS:
+        values = full.get(section, getattr(settings, section))
+        values = {k: v for k, v in values.items() if v is not None}
+        if values:
+            typer.echo(f"\n[{section}]")
+            for key, value in values.items():
+                typer.echo(f"{key} = {_toml_value(value)}")
+
+
+def _toml_value(value: Any) -> str:
+    """A TOML literal for a plain value (bool, number, string, list)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))
