@@ -3,9 +3,8 @@
 Each dot is splatted into its box of pixels with an analytic edge ramp (coverage
 ``clip(r' + 0.5 - d, 0, 1)`` at distance ``d`` from the centre, r' = sqrt(r^2 - 1/12)),
 rescaled so every dot lays down exactly its area ``pi r^2`` of ink, even sub-pixel dots.
-Overlapping dots combine like stacked translucent layers: alpha = 1 - prod(1 - a_i), with
-the coverage-weighted mean colour. Large pages are drawn in horizontal strips so memory
-stays bounded.
+Overlapping dots combine like stacked translucent layers, alpha = 1 - prod(1 - a_i), in the
+colour of the top dot. Large pages are drawn in horizontal strips so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from renderers.style import (
     dot_radii,
     ink_colour,
     page_layout,
+    paint_order,
     paper_colour,
 )
 from stipplr.atomic import write_bytes
@@ -34,6 +34,7 @@ STRIP_PIXELS = 1 << 23  # pixels per strip: bounds the accumulators' memory
 CHUNK_CELLS = 1 << 22  # box cells per batch of dots: bounds the splat arrays' memory
 LOCALITY_ROWS = 16  # height of the row bands dots are sorted by before splatting
 OPAQUE = 1 - 1e-6  # coverage cap so log(1 - a) stays finite
+COMPRESS_LEVEL = 1  # zlib level: 2-4x faster than the default 6, files about 5-12 % larger
 
 
 def _dot_boxes(
@@ -62,10 +63,10 @@ def _dot_boxes(
 
 
 def _strip_coverage(
-    centres: np.ndarray, radii: np.ndarray, colours: np.ndarray | None, width: int, y0: int, y1: int
+    centres: np.ndarray, radii: np.ndarray, ranks: np.ndarray | None, width: int, y0: int, y1: int
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Over rows y0..y1: the ink alpha (rows, W) and, when ``colours`` is given, the
-    coverage-weighted mean dot colour (3, rows, W).
+    """Over rows y0..y1: the ink alpha (rows, W) and, when paint ``ranks`` are given, the
+    rank of the top (last painted) dot covering each pixel (rows, W), -1 where none.
 
     Dots are splatted onto a canvas padded by their largest reach, so no box needs
     clipping, then the padding is cut off.
@@ -75,7 +76,7 @@ def _strip_coverage(
     shape = (y1 - y0 + 2 * pad, width + 2 * pad)
     size = shape[0] * shape[1]
     log_clear = np.zeros(size)
-    sums = np.zeros((4, size)) if colours is not None else None
+    top = None if ranks is None else np.full(size, -1, dtype=np.int64)
     for k in np.unique(reach):
         group = np.flatnonzero(reach == k)
         step = max(1, CHUNK_CELLS // (2 * int(k) + 1) ** 2)
@@ -85,18 +86,12 @@ def _strip_coverage(
             flat = ((rows - y0 + pad) * shape[1])[:, :, None] + (cols + pad)[:, None, :]
             flat = flat.ravel()
             log_clear += np.bincount(flat, weights=np.log1p(-cover).ravel(), minlength=size)
-            if sums is not None:
-                sums[3] += np.bincount(flat, weights=cover.ravel(), minlength=size)
-                for c in range(3):
-                    weights = cover * colours[index, c, None, None].astype(np.float32)
-                    sums[c] += np.bincount(flat, weights=weights.ravel(), minlength=size)
+            if top is not None:
+                painted = np.where(cover > 0, ranks[index, None, None], -1)
+                np.maximum.at(top, flat, painted.ravel())
     crop = (slice(pad, shape[0] - pad), slice(pad, shape[1] - pad))
     alpha = (1.0 - np.exp(log_clear.reshape(shape)[crop])).astype(np.float32)
-    if sums is None:
-        return alpha, None
-    sums = sums.reshape(4, *shape)[(slice(None), *crop)]
-    mean = np.divide(sums[:3], sums[3], out=np.zeros((3, *alpha.shape)), where=sums[3] > 0)
-    return alpha, mean.astype(np.float32)
+    return alpha, None if top is None else top.reshape(shape)[crop]
 
 
 def _is_grey(colours: np.ndarray) -> bool:
@@ -112,13 +107,14 @@ def _compose(
     keep: list[int],
 ) -> np.ndarray:
     """8-bit pixels (rows, W, len(keep)) of channels ``keep`` (0-2 colour, 3 alpha): dots
-    over ``paper``, or straight-alpha dots when ``paper`` is None."""
+    of ``colour`` (rows, W, 3; the ink when None) over ``paper``, or straight-alpha dots
+    when ``paper`` is None."""
     out = np.empty((*alpha.shape, len(keep)), dtype=np.uint8)
     for i, c in enumerate(keep):
         if c == 3:
             value = alpha
         else:
-            dot = ink[c] if colour is None else colour[c]
+            dot = ink[c] if colour is None else colour[:, :, c]
             value = dot if paper is None else paper[c] + (dot - paper[c]) * alpha
         out[:, :, i] = np.rint(np.clip(value, 0.0, 1.0) * 255)
     return out
@@ -126,28 +122,35 @@ def _compose(
 
 def rasterise(stipple: Stipple, style: DotStyle) -> np.ndarray:
     """The stipple as an 8-bit image: (H, W, 3) on paper or (H, W, 4) when transparent;
-    (H, W) or (H, W, 2) (grey, grey + alpha) when mono ink and paper are both grey."""
+    (H, W) or (H, W, 2) (grey, grey + alpha) when mono ink and paper are both grey.
+
+    In ``dots`` mode a pixel takes the colour of the top dot covering it, dots painted in
+    :func:`~renderers.style.paint_order` (as the SVG renderer does)."""
     page = page_layout(stipple, style)
-    # Row-band order makes neighbouring dots write neighbouring memory (about 2x faster);
-    # the compositing below does not depend on the order.
     centres = dot_centres(stipple, page)
-    order = np.lexsort((centres[:, 0], np.floor(centres[:, 1] / LOCALITY_ROWS)))
-    centres = centres[order]
-    radii = dot_radii(stipple, style, page)[order]
-    colours = stipple.rgb[order] if style.color == "dots" else None
+    radii = dot_radii(stipple, style, page)
+    ranks, table = None, None
+    if style.color == "dots":
+        order = paint_order(stipple.rgb)
+        ranks = np.empty(len(stipple), dtype=np.int64)
+        ranks[order] = np.arange(len(stipple))
+        table = np.vstack([stipple.rgb[order], np.zeros((1, 3))]).astype(np.float32)  # -1: none
+    # Row-band order makes neighbouring dots write neighbouring memory (about 2x faster).
+    local = np.lexsort((centres[:, 0], np.floor(centres[:, 1] / LOCALITY_ROWS)))
+    centres, radii = centres[local], radii[local]
+    ranks = None if ranks is None else ranks[local]
     ink = ink_colour(style).astype(np.float32)
     paper = None if style.transparent else paper_colour(style).astype(np.float32)
-    grey = colours is None and _is_grey(ink) and (paper is None or _is_grey(paper))
+    grey = table is None and _is_grey(ink) and (paper is None or _is_grey(paper))
     keep = ([0] if grey else [0, 1, 2]) + ([3] if paper is None else [])
     image = np.empty((page.height, page.width, len(keep)), dtype=np.uint8)
     rows_per_strip = max(1, STRIP_PIXELS // page.width)
     for y0 in range(0, page.height, rows_per_strip):
         y1 = min(page.height, y0 + rows_per_strip)
         near = (centres[:, 1] + radii + 1 >= y0) & (centres[:, 1] - radii - 1 < y1)
-        near_colours = None if colours is None else colours[near]
-        alpha, colour = _strip_coverage(
-            centres[near], radii[near], near_colours, page.width, y0, y1
-        )
+        near_ranks = None if ranks is None else ranks[near]
+        alpha, top = _strip_coverage(centres[near], radii[near], near_ranks, page.width, y0, y1)
+        colour = None if top is None else table[top]
         image[y0:y1] = _compose(alpha, colour, ink, paper, keep)
     return image[:, :, 0] if len(keep) == 1 else image
 
@@ -163,7 +166,9 @@ def write_png(stipple: Stipple, path: Path, options: DotStyle) -> None:
     info.add_text("Software", "stipplr")
     extra = {"dpi": (page.dpi, page.dpi)} if page.dpi else {}
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", pnginfo=info, **extra)
+    Image.fromarray(image).save(
+        buffer, format="PNG", pnginfo=info, compress_level=COMPRESS_LEVEL, **extra
+    )
     write_bytes(path, buffer.getvalue())
 
 

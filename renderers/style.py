@@ -18,6 +18,7 @@ from PIL import ImageColor
 
 from stipplr.dots import Stipple
 from stipplr.errors import OptionError
+from stipplr.tone import luminance
 
 COLOR_MODES = ("mono", "dots")
 DEFAULT_DPI = 300.0
@@ -234,6 +235,12 @@ def ink_colour(style: DotStyle) -> np.ndarray:
 def paper_colour(style: DotStyle) -> np.ndarray:
     """The background colour in [0, 1], shape (3,)."""
     return np.asarray(parse_colour("paper", style.paper), dtype=np.float64) / 255
+
+
+def paint_order(rgb: np.ndarray) -> np.ndarray:
+    """Dot indices in painting order: lighter dots first, so darker dots lie on top where
+    dots overlap (both renderers use it, so their overlaps look alike)."""
+    return np.argsort(-luminance(rgb), kind="stable")
 
 
 def describe(stipple: Stipple) -> tuple[str, str, str]:

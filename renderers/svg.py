@@ -27,6 +27,7 @@ from renderers.style import (
     dot_radii,
     hex_colour,
     page_layout,
+    paint_order,
     parse_colour,
 )
 from stipplr.atomic import write_text
@@ -74,17 +75,18 @@ def quantise_colours(rgb: np.ndarray, palette: int) -> tuple[np.ndarray, np.ndar
 
 
 def fill_groups(stipple: Stipple, style: SvgOptions) -> list[tuple[str, np.ndarray]]:
-    """(fill colour ``#rrggbb``, dot indices) for each colour group, most dots first."""
+    """(fill colour ``#rrggbb``, dot indices) for each colour group, lightest group first
+    so darker dots lie on top, as in :func:`~renderers.style.paint_order`."""
     if not len(stipple):
         return []
     if style.color == "mono":
         return [(hex_colour(parse_colour("ink", style.ink)), np.arange(len(stipple)))]
     table, index = quantise_colours(stipple.rgb, style.palette)
     counts = np.bincount(index, minlength=len(table))
-    order = np.argsort(index, kind="stable")
-    members = np.split(order, np.cumsum(counts)[:-1])
-    ranked = sorted(range(len(table)), key=lambda i: -counts[i])
-    return [(hex_colour(tuple(table[i])), members[i]) for i in ranked if counts[i]]
+    members = np.split(np.argsort(index, kind="stable"), np.cumsum(counts)[:-1])
+    return [
+        (hex_colour(tuple(table[i])), members[i]) for i in paint_order(table / 255) if counts[i]
+    ]
 
 
 def _number(value: float) -> str:

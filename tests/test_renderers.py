@@ -211,6 +211,18 @@ def test_svg_looks_like_png(options: dict) -> None:
     assert np.abs(svg - png).mean() < 0.02
 
 
+def test_darker_dots_lie_on_top_in_png_and_svg() -> None:
+    dark, light = [0.1, 0.1, 0.6], [1.0, 0.8, 0.2]
+    for rgb in ([dark, light], [light, dark]):
+        s = Stipple(np.array([[0.4, 0.5], [0.6, 0.5]]), np.array(rgb), 100, 50)
+        style = SvgOptions(color="dots", dot_px=30)
+        png = flatten(rasterise(s, style))
+        svg = rasterise_svg(build_svg(s, style), 100, 50)
+        for image in (png, svg):
+            assert np.abs(image[25, 50] - dark).max() < 0.01  # the overlap's middle
+            assert np.abs(image[25, 30] - rgb[0]).max() < 0.01
+
+
 def test_svg_png_comparison_detects_a_different_colour() -> None:
     s = random_stipple(700, seed=3)
     png = flatten(rasterise(s, SvgOptions()))
