@@ -7,7 +7,7 @@ import torch
 
 from stipplr.errors import StipplrError
 from stipplr.models import build_model, make_config
-from stipplr.models.li2021 import density_target, extract_points, init_encoder
+from stipplr.models.li2021 import extract_points, init_encoder
 
 torch.set_num_threads(2)
 
@@ -79,13 +79,6 @@ def test_density_head_gets_gradient_through_top_k(tiny):
 def test_frozen_encoder_stays_in_eval_mode(tiny):
     tiny.train()
     assert not tiny.encoder.training and tiny.blocks.training
-
-
-def test_density_target_marks_the_cells_of_points():
-    points = torch.tensor([[[0.0, 0.0, 0.0], [0.99, 0.5, 0.26], [0.99, 0.5, 0.3]]])
-    target = density_target(points, 4)
-    assert target.sum() == 2
-    assert target[0, 0, 0, 0] == 1 and target[0, 3, 2, 1] == 1
 
 
 def test_config_round_trips_json_lists():

@@ -11,9 +11,9 @@ j along y (down) and k along the grey level.
 
 Known flaw of the published design, fixed here: picking the top-K cells passes no gradient
 to the density head. :func:`extract_points` returns straight-through weights (exactly 1
-forward, sigmoid gradient backward) to multiply per-point losses with, and
-:func:`density_target` gives the occupancy grid of ground-truth dots so a training task
-can add a BCE term on the density logits over every cell.
+forward, sigmoid gradient backward) to multiply per-point losses with, and ``forward``
+exposes the density logits so training adds a term on every cell (the li2021 training
+task compares them with the histogram of the teacher's dots).
 """
 
 from __future__ import annotations
@@ -207,18 +207,6 @@ def extract_points(
     offsets = grids["offsets"].flatten(2).gather(2, index[:, None, :].expand(-1, 3, -1))
     points = (cell.to(offsets.dtype) + offsets.transpose(1, 2)) / g
     return points, weights
-
-
-def density_target(points: Tensor, grid: int) -> Tensor:
-    """Occupancy (B, G, G, G) in {0, 1} of ground-truth points (B, N, 3) in [0, 1].
-
-    The target for a BCE loss on the density logits, so every cell gets a gradient.
-    """
-    cell = (points.clamp(0, 1 - 1e-6) * grid).long()
-    flat = (cell[..., 0] * grid + cell[..., 1]) * grid + cell[..., 2]
-    target = torch.zeros(points.shape[0], grid**3, device=points.device)
-    target.scatter_(1, flat, 1.0)
-    return target.view(-1, grid, grid, grid)
 
 
 def find_encoder_weights(config: Config) -> Path | None:
