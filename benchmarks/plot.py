@@ -1,4 +1,4 @@
-"""Plot ordering benchmark: time and pen-up travel of greedy vs greedy + 2-opt.
+"""Plot ordering benchmark: time and pen-up travel of greedy vs greedy then 2-opt/Or-opt.
 
 Dots are importance-sampled from a held-out photo's darkness (a stipple-like density),
 laid out on A4 with 15 mm margins. Run: ``.venv/bin/python benchmarks/plot.py``.
@@ -16,7 +16,7 @@ from stipplr.dots import Stipple
 from stipplr.images import load_image
 from stipplr.plotter import PlotOptions
 from stipplr.plotter.layout import fit, place
-from stipplr.plotter.order import greedy_order, route_length, two_opt
+from stipplr.plotter.order import greedy_order, improve_route, route_length
 from stipplr.plotter.paper import parse_paper
 from stipplr.tone import Tone, darkness
 
@@ -37,7 +37,7 @@ def sample_dots(n: int, seed: int = 0) -> Stipple:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
-    parser.add_argument("--two-opt-seconds", type=float, default=30.0)
+    parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
     options = PlotOptions()
     page = parse_paper(options.paper)
@@ -55,9 +55,9 @@ def main() -> None:
         rows[-1] = (*rows[-1][:3], route_length(points, greedy, home))
         greedy_time = rows[-1][2]
         start = time.perf_counter()
-        improved = two_opt(points, greedy, home, args.two_opt_seconds)
+        improved = improve_route(points, greedy, home, args.seconds)
         elapsed = greedy_time + time.perf_counter() - start
-        rows.append((n, "greedy + 2-opt", elapsed, route_length(points, improved, home)))
+        rows.append((n, "+ 2-opt/Or-opt", elapsed, route_length(points, improved, home)))
     print(f"{'dots':>7}  {'ordering':<18} {'time (s)':>9}  {'pen-up (m)':>10}")
     for n, name, seconds, length in rows:
         print(f"{n:>7}  {name:<18} {seconds:>9.2f}  {length / 1000:>10.2f}")

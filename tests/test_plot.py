@@ -14,7 +14,7 @@ from stipplr.dots import Stipple
 from stipplr.errors import OptionError
 from stipplr.plotter import PlotOptions, make_plot, write_plot, write_preview
 from stipplr.plotter.build import CloseDotsWarning
-from stipplr.plotter.order import greedy_order, route_length, two_opt
+from stipplr.plotter.order import greedy_order, improve_route, route_length
 from stipplr.plotter.paper import parse_paper
 from stipplr.plotter.pens import assign_pens, parse_pens
 from stipplr.plotter.shapes import dot_paths
@@ -167,7 +167,7 @@ def test_light_grey_goes_to_black_not_to_a_pale_pen():
 # ---- ordering and time -------------------------------------------------------------
 
 
-def test_greedy_route_beats_raster_and_input_order_and_2opt_improves_it():
+def test_greedy_route_beats_raster_and_input_order_and_2opt_oropt_improve_it():
     rng = np.random.default_rng(1)
     points, home = rng.random((2000, 2)) * 100, np.zeros(2)
     greedy = greedy_order(points, home)
@@ -176,9 +176,20 @@ def test_greedy_route_beats_raster_and_input_order_and_2opt_improves_it():
     length = route_length(points, greedy, home)
     assert length < 0.8 * route_length(points, raster, home)
     assert length < 0.1 * route_length(points, np.arange(2000), home)
-    improved = two_opt(points, greedy, home, seconds=2.0)
+    improved = improve_route(points, greedy, home, seconds=2.0)
     assert sorted(improved.tolist()) == list(range(2000))
     assert route_length(points, improved, home) < 0.97 * length
+
+
+def test_route_improvement_keeps_every_dot_on_tiny_and_clustered_inputs():
+    rng = np.random.default_rng(2)
+    for n in (1, 3, 4, 5, 7, 12, 40):
+        points = np.vstack([rng.random((n, 2)), rng.random((n // 2, 2)) * 0.01])  # clusters
+        home = np.zeros(2)
+        start = rng.permutation(len(points))
+        improved = improve_route(points, start, home, seconds=1.0)
+        assert sorted(improved.tolist()) == list(range(len(points)))
+        assert route_length(points, improved, home) <= route_length(points, start, home) + 1e-9
 
 
 def test_plot_reports_shorter_travel_than_input_order():

@@ -23,13 +23,13 @@ def stipple(n: int = 500) -> Stipple:
 def test_vpype_reads_every_dot_of_our_svg(tmp_path, dot):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plot = make_plot(stipple(), PlotOptions(pens="black,red,blue", dot=dot))
+        plot = make_plot(stipple(200), PlotOptions(pens="black,red,blue", dot=dot))
     path = write_plot(plot, tmp_path / "plot.svg")
     document = vp.read_multilayer_svg(str(path), quantization=0.05)
     counts = {lid: len(layer) for lid, layer in document.layers.items()}
     expected = {i + 1: len(layer.paths) for i, layer in enumerate(plot.document.layers)}
     assert counts == {k: v for k, v in expected.items() if v}
-    assert sum(counts.values()) == 500
+    assert sum(counts.values()) == 200
     mm = 96 / 25.4
     assert document.page_size == pytest.approx((210 * mm, 297 * mm))
 

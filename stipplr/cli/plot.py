@@ -43,7 +43,7 @@ def plot_command(
     tick: Annotated[Text, typer.Option(help="Touch-dot stroke length (default 0.05mm).")] = None,
     order: Annotated[Text, typer.Option(help="greedy | input.")] = None,
     optimize_seconds: Annotated[
-        float | None, typer.Option(help="2-opt time budget after greedy ordering (s).")
+        float | None, typer.Option(help="2-opt/Or-opt time budget after greedy ordering (s).")
     ] = None,
     profile: Annotated[
         Text, typer.Option(help="G-code profile: grbl-servo | grbl-z | marlin | template.toml.")

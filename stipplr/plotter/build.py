@@ -14,7 +14,7 @@ from stipplr.errors import OptionError
 from stipplr.plotter.document import Layer, PlotDocument
 from stipplr.plotter.layout import Layout, fit, place
 from stipplr.plotter.options import PlotOptions
-from stipplr.plotter.order import greedy_order, two_opt
+from stipplr.plotter.order import greedy_order, improve_route
 from stipplr.plotter.paper import parse_paper
 from stipplr.plotter.pens import assign_pens, parse_pens
 from stipplr.plotter.shapes import check_kind, dot_paths
@@ -73,7 +73,7 @@ def route(centres: np.ndarray, options: PlotOptions, seconds: float) -> np.ndarr
     if options.order == "input" or len(centres) < 2:
         return np.arange(len(centres))
     points, home = np.column_stack([centres.real, centres.imag]), np.zeros(2)
-    return two_opt(points, greedy_order(points, home), home, seconds)
+    return improve_route(points, greedy_order(points, home), home, seconds)
 
 
 def make_plot(stipple: Stipple, options: PlotOptions | None = None) -> Plot:

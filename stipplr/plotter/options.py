@@ -30,7 +30,7 @@ class PlotOptions:
     tick: str | float = _opt("0.05mm", "length of a touch dot's stroke (tools drop 0-length)")
     spiral_pitch: str | float | None = _opt(None, "spiral turn spacing (default 0.8 pen widths)")
     order: str = _opt("greedy", "greedy (nearest neighbour) | input (keep the stipple's order)")
-    optimize_seconds: float = _opt(0.0, "time budget for 2-opt after greedy ordering")
+    optimize_seconds: float = _opt(0.0, "time budget (s) for 2-opt/Or-opt after greedy ordering")
     speed_down: float = _opt(50.0, "pen-down speed, mm/s")
     speed_up: float = _opt(200.0, "pen-up speed, mm/s")
     accel_down: float = _opt(200.0, "pen-down acceleration, mm/s^2")
