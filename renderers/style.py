@@ -22,6 +22,9 @@ from stipplr.tone import luminance
 
 COLOR_MODES = ("mono", "dots")
 DEFAULT_DPI = 300.0
+# Dots of 0.8 mean spacings nearly touch in the black areas of a typical photo (mean
+# darkness about 0.5); used when the stipple does not record its mean darkness.
+FALLBACK_DOT_SIZE = 0.8
 MAX_SIDE = 30_000
 MAX_PIXELS = 150_000_000
 PAPER_SIZES = {
@@ -96,9 +99,13 @@ class DotStyle:
     transparent: bool = field(
         default=False, metadata={"help": "no background: dots on a transparent page"}
     )
-    dot_size: float = field(
-        default=0.6,
-        metadata={"help": "dot diameter as a fraction of the mean spacing sqrt(area/N)"},
+    dot_size: float | None = field(
+        default=None,
+        metadata={
+            "help": "dot diameter as a fraction of the mean spacing sqrt(area/N) (default: "
+            "tone-correct from the stipple's recorded mean darkness, else "
+            f"{FALLBACK_DOT_SIZE})"
+        },
     )
     dot_px: float | None = field(
         default=None, metadata={"help": "fixed dot diameter in output pixels (overrides dot_size)"}
@@ -135,7 +142,7 @@ class DotStyle:
         parse_colour("paper", self.paper)
         _check_bool("transparent", self.transparent)
         _check_bool("use_radius", self.use_radius)
-        _check_number("dot_size", self.dot_size, optional=False)
+        _check_number("dot_size", self.dot_size)
         _check_number("dot_px", self.dot_px)
         for option in ("width", "height"):
             _check_number(option, getattr(self, option), integer=True)
@@ -216,15 +223,26 @@ def dot_centres(stipple: Stipple, page: Page) -> np.ndarray:
     return stipple.pixels().astype(np.float64) * page.scale + np.asarray(page.offset)
 
 
+def tone_dot_size(stipple: Stipple) -> float:
+    """Dot diameter / mean spacing that lays down as much ink as the image's mean darkness
+    m (``meta["mean_darkness"]``): N dots of diameter d cover m of the area when
+    d = h * sqrt(4 m / pi); :data:`FALLBACK_DOT_SIZE` when m is not recorded."""
+    mean = stipple.meta.get("mean_darkness")
+    if not isinstance(mean, (int, float)) or not 0 < mean <= 1:
+        return FALLBACK_DOT_SIZE
+    return float(np.sqrt(4 * mean / np.pi))
+
+
 def dot_radii(stipple: Stipple, style: DotStyle, page: Page) -> np.ndarray:
-    """Each dot's radius in page px, shape (N,): fixed, from the stipple's radii, or
-    ``dot_size`` times the mean spacing."""
+    """Each dot's radius in page px, shape (N,): fixed (``dot_px``), the stipple's own
+    radii, or ``dot_size`` (default :func:`tone_dot_size`) times the mean spacing."""
     n = len(stipple)
     if style.dot_px is not None:
         return np.full(n, style.dot_px / 2)
     if style.use_radius and stipple.radius is not None:
         return stipple.radius.astype(np.float64) * page.scale
-    return np.full(n, style.dot_size * stipple.mean_spacing() * page.scale / 2)
+    size = style.dot_size if style.dot_size is not None else tone_dot_size(stipple)
+    return np.full(n, size * stipple.mean_spacing() * page.scale / 2)
 
 
 def ink_colour(style: DotStyle) -> np.ndarray:

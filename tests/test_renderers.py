@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import renderers
 from renderers.png import rasterise
-from renderers.style import DotStyle, page_layout
+from renderers.style import FALLBACK_DOT_SIZE, DotStyle, page_layout
 from renderers.svg import SvgOptions, build_svg, quantise_colours
 from stipplr.cli import app
 from stipplr.dots import Stipple
@@ -88,6 +88,14 @@ def test_png_dot_size_scales_with_mean_spacing_and_radius() -> None:
     assert ink_fraction(doubled) == pytest.approx(len(s) * np.pi * 6**2 / 400**2, rel=0.03)
     ignored = rasterise(sized, DotStyle(use_radius=False))
     assert ink_fraction(ignored) == pytest.approx(ink_fraction(rasterise(s, DotStyle())))
+
+
+def test_default_dot_size_lays_down_the_recorded_mean_darkness() -> None:
+    s = grid_stipple(12, 8, 240, 160)
+    toned = s.replace(meta={"mean_darkness": 0.3})
+    assert ink_fraction(rasterise(toned, DotStyle())) == pytest.approx(0.3, rel=0.03)
+    fallback = np.pi * (FALLBACK_DOT_SIZE / 2) ** 2  # grid cells are h x h
+    assert ink_fraction(rasterise(s, DotStyle())) == pytest.approx(fallback, rel=0.03)
 
 
 def test_png_colour_modes() -> None:
