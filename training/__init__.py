@@ -1,0 +1,1 @@
+"""Training recipes for stipplr's networks: data making, tasks, the generic loop, export."""

@@ -1,0 +1,1 @@
+"""Training tasks, one module per architecture (named by the config's model.arch)."""
