@@ -1,0 +1,136 @@
+"""Inference speed: the default model and li2021 alone, and whole ``batch`` runs vs lbg.
+
+Usage (from the repository root): .venv/bin/python -m benchmarks.inference [--repeats 3]
+
+Photos: examples/photos/coffee.jpg and rocket.jpg (640 x 427). Without a shipped
+``stipplr/weights/default.pt`` the default architecture runs with untrained weights from a
+temporary checkpoint, labelled "architecture only" (speed only, never quality).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stipplr import neural
+from stipplr.batch import Runner, discover, plan
+from stipplr.checkpoints import save_checkpoint
+from stipplr.images import load_image
+from stipplr.models import build_model, make_config
+from stipplr.settings import resolve_settings
+from stipplr.tone import Tone, darkness
+
+PHOTOS = [Path("examples/photos") / name for name in ("coffee.jpg", "rocket.jpg")]
+DEFAULT_ARCH = "lloydnet"
+UNTRAINED = "architecture only, untrained weights: speed only"
+
+
+def untrained_checkpoint(folder: Path, arch: str, **config: object) -> Path:
+    """A random-weight checkpoint in a temporary folder (speed measurements only)."""
+    path = folder / f"{arch}-untrained.pt"
+    torch.manual_seed(0)
+    save_checkpoint(path, build_model(arch, config), arch, make_config(arch, config))
+    return path
+
+
+def network_rate(model: str, n: int, repeats: int, batch: int) -> float:
+    """Images/s of the network alone on the photos, ``batch`` images per call."""
+    rgbs = np.stack([load_image(p) for p in PHOTOS])
+    darks = np.stack([darkness(rgb, Tone()) for rgb in rgbs])
+    reps = int(np.ceil(batch / len(rgbs)))
+    rgbs, darks = np.tile(rgbs, (reps, 1, 1, 1))[:batch], np.tile(darks, (reps, 1, 1))[:batch]
+    neural.predict_batch(rgbs[:1], darks[:1], n, model=model, device="cpu")  # load + warm up
+    start = time.perf_counter()
+    for _ in range(repeats):
+        neural.predict_batch(rgbs, darks, n, model=model, device="cpu")
+    return repeats * batch / (time.perf_counter() - start)
+
+
+def batch_rate(folder: Path, n: int, engine: str, model: str | None, copies: int) -> float:
+    """Images/s of a whole ``batch`` run (decode, engine, PNG write) over photo copies."""
+    inputs = folder / f"in-{engine}"
+    inputs.mkdir()
+    for i in range(copies):
+        for photo in PHOTOS:
+            shutil.copy(photo, inputs / f"{photo.stem}-{i}.jpg")
+    out = folder / f"out-{engine}"
+    jobs = plan(discover([inputs], out), out, ".png")
+    stipple = {"points": n, "engine": engine, **({"model": model} if model else {})}
+    settings = resolve_settings("batch", None, stipple=stipple)
+    summary = Runner(settings, "png").run(jobs, overwrite=True)
+    assert summary.done == len(jobs), summary.failed
+    return summary.images_per_second
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--points", type=int, default=5000)
+    parser.add_argument("--copies", type=int, default=2, help="Copies of each photo for batch.")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    rows: list[tuple[str, str, str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if neural.default_model_available():
+            default, label = str(neural.model_path(None)), "default.pt (trained)"
+        else:
+            default, label = str(untrained_checkpoint(folder, DEFAULT_ARCH)), UNTRAINED
+        n = args.points
+        rows.append(
+            (
+                f"{DEFAULT_ARCH} network, batch 1",
+                label,
+                f"N={n}",
+                network_rate(default, n, args.repeats, 1),
+            )
+        )
+        rows.append(
+            (
+                f"{DEFAULT_ARCH} network, batch 2",
+                label,
+                f"N={n}",
+                network_rate(default, n, args.repeats, 2),
+            )
+        )
+        rows.append(
+            (
+                "batch --engine neural (png)",
+                label,
+                f"N={n}",
+                batch_rate(folder, n, "neural", default, args.copies),
+            )
+        )
+        rows.append(
+            (
+                "batch --engine lbg (png)",
+                "classical",
+                f"N={n}",
+                batch_rate(folder, n, "lbg", None, args.copies),
+            )
+        )
+        for size in (224, 256):
+            li = untrained_checkpoint(folder, "li2021", input_size=size)
+            rows.append(
+                (
+                    f"li2021 network {size}px, batch 2",
+                    UNTRAINED,
+                    "K=2500",
+                    network_rate(li, 2500, args.repeats, 2),
+                )
+            )
+    print(f"\n{torch.get_num_threads()} CPU threads, photos 640x427 (coffee, rocket)\n")
+    print(f"{'what':34} {'weights':48} {'dots':8} {'images/s':>9}")
+    for what, weights, dots, rate in rows:
+        print(f"{what:34} {weights:48} {dots:8} {rate:9.3f}")
+
+
+if __name__ == "__main__":
+    main()
