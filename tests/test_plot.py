@@ -80,6 +80,9 @@ def test_paper_sizes():
         ({"order": "random"}, "order"),
         ({"spiral_pitch": "1mm"}, "pitch"),
         ({"speed_up": 0}, "speed_up"),
+        ({"speed_up": "fast"}, "speed_up"),
+        ({"profile": "nope.toml"}, "not found"),
+        ({"origin": "centre"}, "origin"),
     ],
 )
 def test_bad_options_give_one_line_errors(options, fragment):
@@ -208,14 +211,14 @@ def test_move_times_trapezoid_and_triangle():
 
 def test_time_estimate_is_consistent_with_the_distances():
     plot = quiet_plot(random_stipple(500, radius=True), dot="auto")
-    s, o = plot.stats, plot.options
+    s, m = plot.stats, plot.spec.machine
     moves = s.pen_lifts + (s.pen_lifts + 1)  # pen-down paths + pen-up moves (one layer)
     floor = (
-        s.pen_lifts * (o.drop_time + o.raise_time)
-        + s.pen_down_mm / o.speed_down
-        + s.pen_up_mm / o.speed_up
+        s.pen_lifts * (m.drop_time + m.raise_time)
+        + s.pen_down_mm / m.speed_down
+        + s.pen_up_mm / m.speed_up
     )
-    ceiling = floor + moves * max(o.speed_down / o.accel_down, o.speed_up / o.accel_up)
+    ceiling = floor + moves * max(m.speed_down / m.accel_down, m.speed_up / m.accel_up)
     assert floor < s.time_s <= ceiling
     assert s.dots == 500 and s.pen_lifts == 500
 
@@ -334,10 +337,10 @@ def test_gcode_template_and_overrides(tmp_path):
     assert len(strokes) == 40 and text.rstrip().endswith("M2") and "G21 ; 210x297" in text
     template.write_text('pen_up = "{nope}"\npen_down = ""\nmove = ""\ndraw = ""\n')
     with pytest.raises(OptionError, match="nope"):
-        write_plot(plot, tmp_path / "p.gcode")
+        PlotOptions(profile=str(template))
     template.write_text('pen_up = "x"\n')
     with pytest.raises(OptionError, match="missing key"):
-        write_plot(plot, tmp_path / "p.gcode")
+        PlotOptions(profile=str(template))
 
 
 def test_multi_pen_gcode_pauses_between_pens(tmp_path):
@@ -366,3 +369,14 @@ def test_preview_draws_at_pen_width(tmp_path):
     ink = image < 128
     assert 60 <= ink.sum() <= 110  # a 1 mm round dot at 10 px/mm: about pi * 5^2 pixels
     assert ink[500, 500] and not ink[500, 520]
+
+
+def test_plot_renderer_by_extension_and_by_name(tmp_path):
+    import renderers
+
+    stipple = random_stipple(30)
+    assert renderers.for_path(tmp_path / "p.hpgl").name == "plot"
+    renderers.render(stipple, tmp_path / "p.plt", pens="red")
+    assert (tmp_path / "p.plt").read_text().count("PD") == 30
+    renderers.render(stipple, tmp_path / "p.svg", "plot", paper="a5")
+    assert 'inkscape:label="1 black"' in (tmp_path / "p.svg").read_text()

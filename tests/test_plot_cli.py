@@ -70,6 +70,15 @@ def test_image_input_with_the_dither_engine(tmp_path):
     assert "dots: 200" in result.stdout and out.read_text().count("M3 S30") == 200
 
 
+def test_plotter_presets(tmp_path, saved):
+    result = plot(saved, "-o", tmp_path / "out.hpgl", "--preset", "hp7475a")
+    assert result.exit_code == 0, result.output
+    assert "297 x 210 mm page" in result.stdout  # A4 landscape from the preset
+    result = plot(saved, "-o", tmp_path / "out.gcode", "--preset", "grbl-servo-a4", "--pen", "1mm")
+    assert result.exit_code == 0, result.output
+    assert "G4 P0.150" in (tmp_path / "out.gcode").read_text()  # the preset's drop time
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -10,19 +9,14 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from stipplr.dots import Stipple
-from stipplr.errors import OptionError
 from stipplr.plotter.document import Layer, PlotDocument
 from stipplr.plotter.layout import Layout, fit, place
 from stipplr.plotter.options import PlotOptions
 from stipplr.plotter.order import greedy_order, improve_route
-from stipplr.plotter.paper import parse_paper
-from stipplr.plotter.pens import assign_pens, parse_pens
-from stipplr.plotter.shapes import check_kind, dot_paths
-from stipplr.plotter.stats import Machine, PlotStats, pen_up_distance, plot_stats
-from stipplr.plotter.units import parse_length
-
-ORDERS = ("greedy", "input")
-DEFAULT_PITCH = 0.8  # spiral pitch in pen widths: turns overlap, leaving no gaps
+from stipplr.plotter.pens import assign_pens
+from stipplr.plotter.shapes import dot_paths
+from stipplr.plotter.spec import PlotSpec, resolve
+from stipplr.plotter.stats import PlotStats, pen_up_distance, plot_stats
 
 
 class CloseDotsWarning(UserWarning):
@@ -36,19 +30,7 @@ class Plot:
     document: PlotDocument
     stats: PlotStats
     layout: Layout
-    options: PlotOptions
-
-
-def machine_of(options: PlotOptions) -> Machine:
-    """The machine settings held in ``options``."""
-    return Machine(**{f.name: float(getattr(options, f.name)) for f in dataclasses.fields(Machine)})
-
-
-def _check_order(options: PlotOptions) -> None:
-    if options.order not in ORDERS:
-        raise OptionError(f"unknown order {options.order!r} (choose from {', '.join(ORDERS)})")
-    if not np.isfinite(options.optimize_seconds) or options.optimize_seconds < 0:
-        raise OptionError(f"optimize_seconds must be >= 0, got {options.optimize_seconds!r}")
+    spec: PlotSpec
 
 
 def warn_close_dots(centres: np.ndarray, pen_width: float) -> int:
@@ -68,9 +50,9 @@ def warn_close_dots(centres: np.ndarray, pen_width: float) -> int:
     return count
 
 
-def route(centres: np.ndarray, options: PlotOptions, seconds: float) -> np.ndarray:
+def route(centres: np.ndarray, spec: PlotSpec, seconds: float) -> np.ndarray:
     """Drawing order of ``centres`` (complex mm) starting from home at the page corner."""
-    if options.order == "input" or len(centres) < 2:
+    if spec.order == "input" or len(centres) < 2:
         return np.arange(len(centres))
     points, home = np.column_stack([centres.real, centres.imag]), np.zeros(2)
     return improve_route(points, greedy_order(points, home), home, seconds)
@@ -78,41 +60,28 @@ def route(centres: np.ndarray, options: PlotOptions, seconds: float) -> np.ndarr
 
 def make_plot(stipple: Stipple, options: PlotOptions | None = None) -> Plot:
     """Turn ``stipple`` into a :class:`Plot`: one layer per pen, dots ordered per layer."""
-    options = options or PlotOptions()
-    pen_width = parse_length(options.pen_width, "pen width", allow_zero=False)
-    tick = parse_length(options.tick, "tick", allow_zero=False)
-    margin = parse_length(options.margin, "margin")
-    page = parse_paper(options.paper, options.landscape)
-    kind = check_kind(options.dot)
-    pens = parse_pens(options.pens, pen_width)
-    machine = machine_of(options)
-    _check_order(options)
-    pitch = (
-        DEFAULT_PITCH * pen_width
-        if options.spiral_pitch is None
-        else parse_length(options.spiral_pitch, "spiral pitch", allow_zero=False)
-    )
-    if pitch > pen_width:
-        raise OptionError(f"spiral pitch {pitch:g} mm must not exceed the pen width")
-    sized = stipple.radius is not None and options.dot_size is None
-    fixed = pen_width if options.dot_size is None else parse_length(options.dot_size, "dot size")
+    spec = resolve(options or PlotOptions())
+    sized = stipple.radius is not None and spec.dot_size is None
+    fixed = spec.pen_width if spec.dot_size is None else spec.dot_size
     reach_px = float(stipple.radius.max()) if sized and len(stipple) else 0.0
-    reach_mm = max((tick + pen_width) / 2, 0.0 if sized else fixed / 2)
-    layout = fit((stipple.width, stipple.height), page, margin, reach_px, reach_mm)
+    reach_mm = max((spec.tick + spec.pen_width) / 2, 0.0 if sized else fixed / 2)
+    layout = fit((stipple.width, stipple.height), spec.page, spec.margin, reach_px, reach_mm)
     centres = place(stipple, layout)
     diameters = 2 * stipple.radius * layout.scale if sized else np.full(len(stipple), fixed)
-    warn_close_dots(centres, pen_width)
+    warn_close_dots(centres, spec.pen_width)
 
-    owner = assign_pens(stipple.rgb, pens)
-    document = PlotDocument(page[0], page[1])
-    input_order = PlotDocument(page[0], page[1])
-    for index, pen in enumerate(pens):
+    owner = assign_pens(stipple.rgb, spec.pens)
+    document = PlotDocument(*spec.page)
+    input_order = PlotDocument(*spec.page)
+    for index, pen in enumerate(spec.pens):
         mine = np.flatnonzero(owner == index)
-        paths = dot_paths(centres[mine], diameters[mine], kind, pen_width, tick, pitch)
-        seconds = options.optimize_seconds * len(mine) / max(len(stipple), 1)
-        order = route(centres[mine], options, seconds)
+        paths = dot_paths(
+            centres[mine], diameters[mine], spec.kind, spec.pen_width, spec.tick, spec.pitch
+        )
+        seconds = spec.optimize_seconds * len(mine) / max(len(stipple), 1)
+        order = route(centres[mine], spec, seconds)
         input_order.layers.append(Layer(pen, paths))
         document.layers.append(Layer(pen, [paths[i] for i in order]))
-    stats = plot_stats(document, machine, len(stipple), pen_up_distance(input_order))
+    stats = plot_stats(document, spec.machine, len(stipple), pen_up_distance(input_order))
     document.meta = {"stats": stats.to_dict(), "source": stipple.meta}
-    return Plot(document, stats, layout, options)
+    return Plot(document, stats, layout, spec)

@@ -7,11 +7,9 @@ from pathlib import Path
 
 from stipplr.atomic import write_text
 from stipplr.errors import OptionError
-from stipplr.plotter.build import Plot, machine_of
-from stipplr.plotter.frame import check_origin
+from stipplr.plotter.build import Plot
 from stipplr.plotter.gcode import plot_gcode
 from stipplr.plotter.hpgl import plot_hpgl
-from stipplr.plotter.profiles import get_profile
 from stipplr.plotter.svg import plot_svg
 
 FORMATS = {
@@ -26,17 +24,20 @@ FORMATS = {
 
 def plot_text(plot: Plot, fmt: str) -> str:
     """The plot as ``svg``, ``hpgl`` or ``gcode`` text."""
-    options = plot.options
+    spec = plot.spec
     if fmt == "svg":
         return plot_svg(plot.document)
-    origin = check_origin(options.origin)
-    machine = machine_of(options)
     if fmt == "hpgl":
-        return plot_hpgl(plot.document, origin, machine.speed_down)
-    profile = get_profile(options.profile)
-    notes = [f"stipplr plot, profile {profile.name}, origin {origin}", *plot.stats.lines()]
+        return plot_hpgl(plot.document, spec.origin, spec.machine.speed_down)
+    notes = [f"stipplr plot, profile {spec.profile.name}, origin {spec.origin}"]
     return plot_gcode(
-        plot.document, profile, machine, origin, notes, options.pen_up_value, options.pen_down_value
+        plot.document,
+        spec.profile,
+        spec.machine,
+        spec.origin,
+        [*notes, *plot.stats.lines()],
+        spec.pen_up_value,
+        spec.pen_down_value,
     )
 
 

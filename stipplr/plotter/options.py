@@ -2,7 +2,7 @@
 
 The same names serve the ``plot`` renderer (``-O key=value``), the ``[plot]`` section
 of presets and the ``stipplr plot`` flags. Lengths accept units (``0.3mm``, ``1in``);
-a bare number is mm.
+a bare number is mm. Options are checked when built, so a bad value fails at once.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class PlotOptions:
     pens: str = _opt("black", "comma list of pen colours (CSS names or hex), one layer each")
     dot: str = _opt("auto", "auto | touch | circle | spiral: how one dot is drawn")
     dot_size: str | float | None = _opt(
-        None, "dot diameter when the stipple has no radii (default: the pen width)"
+        None, "dot diameter (default: from the stipple's radii if any, else the pen width)"
     )
     tick: str | float = _opt("0.05mm", "length of a touch dot's stroke (tools drop 0-length)")
     spiral_pitch: str | float | None = _opt(None, "spiral turn spacing (default 0.8 pen widths)")
@@ -41,3 +41,8 @@ class PlotOptions:
     pen_up_value: float | None = _opt(None, "G-code pen-up servo value / Z (profile default)")
     pen_down_value: float | None = _opt(None, "G-code pen-down servo value / Z")
     origin: str = _opt("bottom-left", "HPGL/G-code origin: bottom-left (y up) | top-left (y down)")
+
+    def __post_init__(self) -> None:
+        from stipplr.plotter.spec import resolve  # spec needs this module: import late
+
+        resolve(self)
