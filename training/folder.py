@@ -12,6 +12,7 @@ dots; both are seeded by the item index, so an item is the same every epoch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -77,16 +78,22 @@ def resize(image: np.ndarray, size: int) -> torch.Tensor:
 class FolderDataset(Dataset):
     """Items (source (3, size, size), dots (n_points, 5)) of a dataset folder (see module doc)."""
 
-    def __init__(self, root: str | Path, n_points: int, size: int) -> None:
+    def __init__(
+        self, root: str | Path, n_points: int, size: int, names: Sequence[str] | None = None
+    ) -> None:
+        """Items ``names`` (default: every ``source/*.png``) of the folder ``root``."""
         self.root = Path(root)
         self.n_points = n_points
         self.size = size
         source = self.root / "source"
         if not source.is_dir():
             raise StipplrError(f"{self.root}: not a dataset folder (no source/ directory)")
-        self.names = sorted(p.stem for p in source.glob("*.png"))
+        self.names = sorted(p.stem for p in source.glob("*.png")) if names is None else list(names)
         if not self.names:
-            raise StipplrError(f"{source}: no .png images")
+            raise StipplrError(f"{source}: no items")
+        for name in self.names:
+            if not (source / f"{name}.png").is_file():
+                raise StipplrError(f"{self.root}: {name} has no source/ image")
         for name in self.names:
             if not (self.points_path(name).is_file() or self.target_path(name).is_file()):
                 raise StipplrError(f"{self.root}: {name} has neither points/ nor target/ file")
@@ -122,8 +129,13 @@ class FolderDataset(Dataset):
             rgb = sample_colours(source, xy)
         return np.concatenate([xy, rgb], axis=1)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def full_item(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Item ``index`` unresized: the source (H, W, 3) and all its dots (K, 5)."""
         name = self.names[index]
         source = load_image(self.root / "source" / f"{name}.png")
-        dots = exactly_n(self.dots(name, source), self.n_points, np.random.default_rng(index))
+        return source, self.dots(name, source)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        source, dots = self.full_item(index)
+        dots = exactly_n(dots, self.n_points, np.random.default_rng(index))
         return resize(source, self.size), torch.from_numpy(dots)
