@@ -29,11 +29,13 @@ from renderers.style import (
 )
 from stipplr.atomic import write_bytes
 from stipplr.dots import Stipple
+from stipplr.errors import OptionError
 
 STRIP_PIXELS = 1 << 23  # pixels per strip: bounds the accumulators' memory
 CHUNK_CELLS = 1 << 22  # box cells per batch of dots: bounds the splat arrays' memory
 LOCALITY_ROWS = 16  # height of the row bands dots are sorted by before splatting
 OPAQUE = 1 - 1e-6  # coverage cap so log(1 - a) stays finite
+MAX_RADIUS = 256  # page px: bigger dots would need huge splat boxes and canvas padding
 COMPRESS_LEVEL = 1  # zlib level: 2-4x faster than the default 6, files about 5-12 % larger
 
 
@@ -129,6 +131,11 @@ def rasterise(stipple: Stipple, style: DotStyle) -> np.ndarray:
     page = page_layout(stipple, style)
     centres = dot_centres(stipple, page)
     radii = dot_radii(stipple, style, page)
+    if radii.max(initial=0) > MAX_RADIUS:
+        raise OptionError(
+            f"dots of {2 * radii.max():.0f} px are too large for the png renderer (at most "
+            f"{2 * MAX_RADIUS} px): lower dot_size / dot_px, the page size or dpi"
+        )
     ranks, table = None, None
     if style.color == "dots":
         order = paint_order(stipple.rgb)

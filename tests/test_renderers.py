@@ -14,6 +14,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 import renderers
+import renderers.png as png_module
 from renderers.png import rasterise
 from renderers.style import FALLBACK_DOT_SIZE, DotStyle, page_layout
 from renderers.svg import SvgOptions, build_svg, quantise_colours
@@ -96,6 +97,16 @@ def test_default_dot_size_lays_down_the_recorded_mean_darkness() -> None:
     assert ink_fraction(rasterise(toned, DotStyle())) == pytest.approx(0.3, rel=0.03)
     fallback = np.pi * (FALLBACK_DOT_SIZE / 2) ** 2  # grid cells are h x h
     assert ink_fraction(rasterise(s, DotStyle())) == pytest.approx(fallback, rel=0.03)
+
+
+def test_png_strips_and_chunks_do_not_change_the_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = random_stipple(300)
+    s = s.replace(radius=np.random.default_rng(2).uniform(0.5, 6, len(s)))
+    style = DotStyle(color="dots", width=450)
+    whole = rasterise(s, style)
+    monkeypatch.setattr(png_module, "STRIP_PIXELS", 450 * 7)
+    monkeypatch.setattr(png_module, "CHUNK_CELLS", 500)
+    assert np.abs(rasterise(s, style).astype(int) - whole).max() <= 1  # summation order only
 
 
 def test_png_colour_modes() -> None:
@@ -264,6 +275,12 @@ def test_bad_options_give_one_line_errors(tmp_path: Path, options: dict, names: 
         message = str(caught.value)
         assert "\n" not in message and names in message
     assert not list(tmp_path.iterdir())
+
+
+def test_png_refuses_giant_dots(tmp_path: Path) -> None:
+    with pytest.raises(OptionError, match="too large"):
+        renderers.render(random_stipple(3), tmp_path / "x.png", dot_px=2000)
+    renderers.render(random_stipple(3), tmp_path / "x.svg", dot_px=2000)
 
 
 def test_svg_palette_option_is_checked() -> None:
