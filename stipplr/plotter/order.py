@@ -138,7 +138,9 @@ class _Tour:
                 return None
             gain = self.dist(p, a) + self.dist(segment[-1], n) - self.dist(p, n)
             for c in self.near[a]:
-                if c in segment or self.dist(c, a) >= gain:
+                if self.dist(c, a) >= gain:
+                    break  # nearest first: inserting next to any later one costs more
+                if c in segment:
                     continue
                 for step in (1, -1):  # insert as c, a..s, d  or as  d, s..a, c
                     d = self.next(c, step)
