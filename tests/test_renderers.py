@@ -216,6 +216,8 @@ def test_svg_physical_size_in_mm() -> None:
         {"color": "dots", "dot_size": 1.0},
         {"ink": "#336699", "transparent": True},
         {"size_mm": "60x60", "dpi": 150, "paper": "ivory"},
+        {"dot_px": 5, "width": 600},
+        {"width": 250, "height": 250, "color": "dots"},
     ],
 )
 def test_svg_looks_like_png(options: dict) -> None:
