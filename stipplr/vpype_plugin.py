@@ -60,7 +60,7 @@ def add_plot(document: vp.Document, stipple: Stipple, options: PlotOptions) -> v
 @click.option("--pen", "pen_width", default="0.3mm", show_default=True, help="Pen width.")
 @click.option("--pens", default="black", show_default=True, help="Pen colours, comma list.")
 @click.option("--dot", default="auto", show_default=True, help="auto|touch|circle|spiral.")
-@click.option("--dot-size", help="Dot diameter when the stipple has no radii.")
+@click.option("--dot-size", help="Dot diameter (default: stipple radii, else the pen).")
 @vpype_cli.global_processor
 def stipplr_cmd(
     document: vp.Document,

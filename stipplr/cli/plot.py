@@ -38,7 +38,7 @@ def plot_command(
     ] = None,
     dot: Annotated[Text, typer.Option(help="auto | touch | circle | spiral.")] = None,
     dot_size: Annotated[
-        Text, typer.Option(help="Dot diameter when the stipple has no radii (default: pen).")
+        Text, typer.Option(help="Dot diameter (default: stipple radii, else the pen width).")
     ] = None,
     tick: Annotated[Text, typer.Option(help="Touch-dot stroke length (default 0.05mm).")] = None,
     order: Annotated[Text, typer.Option(help="greedy | input.")] = None,
