@@ -74,6 +74,7 @@ def stipple(
         "tone": tone.to_dict(),
         "options": {k: v for k, v in options.items() if _jsonable(v)},
         "stipplr_version": __version__,
+        "mean_darkness": float(dark.mean()),
     }
     if float(dark.max()) <= 0.0:
         warnings.warn(
