@@ -39,6 +39,8 @@ FORMATS: dict[str, tuple[str, str]] = {
     "csv": ("csv", ".csv"),
 }
 """``--format`` -> (renderer, output extension)."""
+BUCKET_WINDOW = 4
+"""The neural engine looks this many batches ahead for images of equal size."""
 
 
 @dataclass(frozen=True)
@@ -271,8 +273,7 @@ class Runner:
         except OptionError:
             raise
         except Exception as exc:  # one broken image must not stop a long batch
-            summary.failed.append({"file": str(job.source), "reason": _message(job, exc)})
-            self.report(job, "failed", _message(job, exc))
+            self._fail(job, exc, summary)
             return
         for w in caught:
             self.report(job, "warning", f"{job.source}: {w.message}")
@@ -280,19 +281,25 @@ class Runner:
         summary.dots += len(result)
         self.report(job, "done", None)
 
-    def _bucket(self, group: list[tuple], summary: Summary) -> None:
-        """Process a group: failures first, then each same-size bucket (one network batch)."""
+    def _fail(self, job: Job, exc: BaseException, summary: Summary) -> None:
+        summary.failed.append({"file": str(job.source), "reason": _message(job, exc)})
+        self.report(job, "failed", _message(job, exc))
+
+    def _bucket(self, group: list[tuple], batch_size: int, summary: Summary) -> None:
+        """Process a group: failures first, then same-size images, ``batch_size`` at a time
+        (one network batch each for the neural engine)."""
         buckets: dict[tuple, list[tuple[Job, np.ndarray]]] = {}
         for job, rgb in group:
             if isinstance(rgb, BaseException):
-                summary.failed.append({"file": str(job.source), "reason": _message(job, rgb)})
-                self.report(job, "failed", _message(job, rgb))
+                self._fail(job, rgb, summary)
             else:
                 buckets.setdefault(rgb.shape, []).append((job, rgb))
-        for images in buckets.values():
-            with self._prime(images):
-                for job, rgb in images:
-                    self._one(job, rgb, summary)
+        for same_size in buckets.values():
+            for start in range(0, len(same_size), batch_size):
+                images = same_size[start : start + batch_size]
+                with self._prime(images):
+                    for job, rgb in images:
+                        self._one(job, rgb, summary)
 
     def run(
         self, jobs: list[Job], *, overwrite: bool = False, workers: int = 2, batch_size: int = 4
@@ -303,11 +310,12 @@ class Runner:
         summary = Summary(total=len(jobs), skipped=len(jobs) - len(todo))
         for job in todo:
             remove_stale_temps(job)
-        size = batch_size if self.kwargs["engine"] == "neural" else 1
+        batch_size = max(1, batch_size) if self.kwargs["engine"] == "neural" else 1
+        window = batch_size * BUCKET_WINDOW if batch_size > 1 else 1
         executor = ThreadPoolExecutor(max(1, workers), thread_name_prefix="stipplr-decode")
         try:
-            for group in _groups(_decode(executor, todo, max(1, workers) + size), size):
-                self._bucket(group, summary)
+            for group in _groups(_decode(executor, todo, max(1, workers) + window), window):
+                self._bucket(group, batch_size, summary)
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:

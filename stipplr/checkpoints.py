@@ -92,17 +92,30 @@ def load_checkpoint(
     """Build the checkpoint's network, load its weights, move it to ``device`` in eval mode."""
     payload = read_checkpoint(path)
     arch = payload["arch"]
+    model = _build(path, arch, payload["config"], payload["state_dict"], "meta")
+    if any(t.is_meta for t in (*model.parameters(), *model.buffers())):
+        model = _build(path, arch, payload["config"], payload["state_dict"], "cpu")
+    meta = {"arch": arch, **dict(payload.get("meta") or {})}
+    return model.to(device).eval(), meta
+
+
+def _build(
+    path: Path, arch: str, config: dict[str, Any], state: dict[str, Any], on: str
+) -> nn.Module:
+    """Build ``arch`` and load ``state``. On the meta device the random init is skipped and
+    the checkpoint's tensors are used as they are; a tensor the state dict does not cover
+    (a non-persistent buffer) stays on meta and the caller rebuilds on the CPU."""
     try:
-        model = build_model(arch, payload["config"])
+        with torch.device(on):
+            model = build_model(arch, config)
     except StipplrError as exc:
         raise StipplrError(f"{path}: {exc}") from None
     except (TypeError, ValueError) as exc:
         raise StipplrError(f"{path}: config does not fit {arch!r} ({_one_line(exc)})") from None
     try:
-        model.load_state_dict(payload["state_dict"])
+        model.load_state_dict(state, assign=on == "meta")
     except RuntimeError as exc:
         raise StipplrError(
             f"{path}: weights do not fit architecture {arch!r} ({_one_line(exc)})"
         ) from None
-    meta = {"arch": arch, **dict(payload.get("meta") or {})}
-    return model.to(device).eval(), meta
+    return model

@@ -171,7 +171,7 @@ from stipplr.engines import CLASSICAL_ENGINES
 from stipplr.engines.dither import dither
 
 def slow(darkness, n, *, seed=None):
-    time.sleep(0.25)
+    time.sleep(0.15)
     return dither(darkness, n, seed=seed)
 
 CLASSICAL_ENGINES["slow"] = "__main__:slow"
@@ -239,3 +239,34 @@ def test_ctrl_c_stops_cleanly_with_a_summary(slow_setup):
     assert not list(out.rglob("*.tmp*"))
     for path in _outputs(out):
         assert len(Stipple.load(path)) == 30
+
+
+def test_neural_engine_batches_equal_sizes(tmp_path, monkeypatch):
+    import torch
+
+    from stipplr import neural
+    from stipplr.batch import Runner
+    from stipplr.checkpoints import save_checkpoint
+    from stipplr.models import build_model, make_config
+    from stipplr.settings import resolve_settings
+
+    torch.set_num_threads(2)
+    tiny = {"encoder": "resnet18", "input_size": 32, "style_dim": 8, "style_layers": 1}
+    tiny |= {"grid": 4, "channels": (8, 8, 8), "density_widths": (4,), "offset_widths": (4,)}
+    model = tmp_path / "tiny.pt"
+    save_checkpoint(model, build_model("li2021", tiny), "li2021", make_config("li2021", tiny))
+    for i in range(5):
+        _photo(tmp_path / "in" / f"{i}.png", i, (24, 16) if i % 2 else (16, 24))
+    sizes = []
+    real = neural.predict_batch
+    monkeypatch.setattr(
+        neural, "predict_batch", lambda r, *a, **k: sizes.append(len(r)) or real(r, *a, **k)
+    )
+    out = tmp_path / "out"
+    jobs = plan(discover([tmp_path / "in"], out), out, ".npz")
+    stipple = {"engine": "neural", "model": str(model), "device": "cpu", "points": 20}
+    runner = Runner(resolve_settings("batch", None, stipple=stipple), "npz")
+    summary = runner.run(jobs, batch_size=2)
+    assert summary.done == 5 and not summary.failed
+    assert sorted(sizes) == [1, 2, 2]  # 3 + 2 images of two sizes, two per network batch
+    assert all(Stipple.load(job.output).meta["model"]["arch"] == "li2021" for job in jobs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -114,3 +116,21 @@ def test_primed_batch_matches_single_predictions(checkpoint, monkeypatch):
         ]
     np.testing.assert_allclose(np.stack(single), np.stack(batched), atol=1e-5)
     assert not neural._PRIMED
+
+
+def test_models_command_lists_shipped_models(monkeypatch, checkpoint, tmp_path):
+    from typer.testing import CliRunner
+
+    from stipplr.cli import app
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    (weights / "default.pt").write_bytes(checkpoint.read_bytes())
+    (weights / "broken.pt").write_bytes(b"nope")
+    monkeypatch.setattr(neural, "WEIGHTS_DIR", weights)
+    result = CliRunner().invoke(app, ["models", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["default"]["arch"] == "li2021" and rows["default"]["default"]
+    assert "not a readable checkpoint" in rows["broken"]["error"]
+    assert CliRunner().invoke(app, ["models"]).exit_code == 0

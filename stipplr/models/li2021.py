@@ -145,8 +145,6 @@ class Li2021(nn.Module):
         self.upsample_before = [i > 0 and i % 2 == 1 for i in range(1 + 2 * ups)]
         self.density_head = _head(config.channels[-1], config.density_widths, 1)
         self.offset_head = _head(config.channels[-1], config.offset_widths, 3)
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), False)
         self.n_range = (1, config.grid**3)
         self.fixed_n = None
 
@@ -161,7 +159,8 @@ class Li2021(nn.Module):
         """(B, 3, H, W) RGB in [0, 1] -> (B, style_dim) style vector."""
         size = self.config.input_size
         x = F.interpolate(rgb, size=(size, size), mode="bilinear", antialias=True)
-        x = (x - self.mean) / self.std
+        mean = x.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        x = (x - mean) / x.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.config.freeze_encoder):
             features = self.encoder(x)
         return self.style(self.project(features))
