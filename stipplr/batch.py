@@ -242,7 +242,10 @@ class Runner:
         self.kwargs = settings.stipple_kwargs()
         self.kwargs["engine"], self.note = choose_engine(self.kwargs["engine"])
         self.renderer = renderers.get(renderer)
-        self.options = self.renderer.make_options(**settings.render)
+        chosen = self.renderer
+        self.options = chosen.make_options(
+            **settings.renderer_options(chosen.name, chosen.option_names())
+        )
         self.report = report or (lambda job, status, message: None)
         if self.kwargs["engine"] == "neural":  # a missing or broken model stops the run up front
             from stipplr import neural  # torch is imported only when the network runs
