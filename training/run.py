@@ -33,6 +33,11 @@ from stipplr.atomic import atomic_path, write_text
 from stipplr.checkpoints import read_checkpoint, save_checkpoint
 from stipplr.models import make_config
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 DEFAULTS: dict[str, Any] = {
     "run": {"dir": "", "seed": 0},
     "train": {
@@ -92,10 +97,15 @@ def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def read_toml(path: str | os.PathLike) -> dict[str, Any]:
+    """The TOML file at ``path`` as a dict."""
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
 def load_config(path: str | os.PathLike, overrides: list[str] = ()) -> dict[str, Any]:
     """The config at ``path`` over the loop defaults, with ``key=value`` overrides applied."""
-    with open(path, "rb") as f:
-        cfg = merge(DEFAULTS, tomllib.load(f))
+    cfg = merge(DEFAULTS, read_toml(path))
     for assignment in overrides:
         apply_override(cfg, assignment)
     if not cfg["run"]["dir"]:

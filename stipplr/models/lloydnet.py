@@ -21,6 +21,8 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from stipplr.engines.dither import DitherGrid, cell_average, dither_grid
+from stipplr.engines.voronoi import voronoi
+from stipplr.errors import OptionError
 
 
 @dataclass
@@ -145,12 +147,22 @@ class LloydNet(nn.Module):
         coarse = torch.from_numpy(inputs.coarse)[None].to(device)
         return self(fine, coarse)[0].float().cpu().numpy()
 
-    def predict(self, rgb: Tensor, darkness: Tensor, n: int) -> tuple[Tensor, None]:
-        """Exactly ``n`` dots per image: (B, n, 2) xy in [0, 1]; colours left to the API."""
+    def predict(
+        self, rgb: Tensor, darkness: Tensor, n: int, *, polish: int = 0
+    ) -> tuple[Tensor, None]:
+        """Exactly ``n`` dots per image: (B, n, 2) xy in [0, 1]; colours left to the API.
+
+        polish: optional weighted Lloyd steps (the ``voronoi`` engine) after the one pass.
+        """
+        if polish < 0:
+            raise OptionError(f"polish must be >= 0 Lloyd steps, got {polish}")
         dots = []
         for dark in darkness[:, 0].float().cpu().numpy():
             inputs = grid_inputs(dark, n, self.config.subcells)
-            dots.append(torch.from_numpy(dot_positions(inputs.grid, self.offsets(inputs))))
+            xy = dot_positions(inputs.grid, self.offsets(inputs))
+            if polish:
+                xy = voronoi(dark, n, iterations=polish, tol=0.0, init=xy)
+            dots.append(torch.from_numpy(xy))
         return torch.stack(dots).float().to(darkness.device), None
 
 
