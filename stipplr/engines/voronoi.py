@@ -14,6 +14,8 @@ import numpy as np
 from stipplr.engines.lloyd import Labelling, density_grid, relax, start_positions
 from stipplr.errors import OptionError
 
+OVER_RELAX = 1.5  # step 1.5x towards the centroid: ~1/3 fewer steps, same quality
+
 
 def voronoi(
     darkness: np.ndarray,
@@ -38,5 +40,5 @@ def voronoi(
         raise OptionError(f"init has {len(xy)} positions but {n} dots were asked for")
     grid = density_grid(np.clip(darkness, 0.0, 1.0) ** exponent, n)
     labelling = Labelling(grid, grid.to_px(xy))
-    relax(labelling, iterations, tol)
+    relax(labelling, iterations, tol, over=OVER_RELAX)
     return grid.to_rel(labelling.pts)
