@@ -92,14 +92,17 @@ def discover(inputs: Sequence[str | os.PathLike[str]], exclude: Path) -> list[tu
     """(image file, path relative to the output folder) for every input file, folder or glob.
 
     A folder's images keep their place under it (prefixed by the folder's name when several
-    inputs are given); a file lands at the top. ``exclude`` (the output folder) is skipped.
+    inputs are given); a file lands at the top. Files a glob or folder walk finds inside
+    ``exclude`` (the output folder) and non-image files they find are left out; a file
+    named explicitly is always taken (and reported if it is not an image).
     """
     exclude = exclude.resolve()
     found: list[tuple[Path, Path]] = []
     several = len(inputs) > 1
     for item in inputs:
         text = os.fspath(item)
-        if Path(text).exists():
+        explicit = Path(text).exists()
+        if explicit:
             matches = [Path(text)]
         elif glob.has_magic(text):
             matches = [Path(m) for m in sorted(glob.glob(text, recursive=True))]
@@ -109,12 +112,20 @@ def discover(inputs: Sequence[str | os.PathLike[str]], exclude: Path) -> list[tu
         else:
             raise OptionError(f"{text}: no such file or folder")
         for path in matches:
+            resolved = path.resolve()
+            if not explicit and (resolved == exclude or exclude in resolved.parents):
+                continue
             if path.is_dir():
-                prefix = Path(path.resolve().name) if several else Path()
+                if resolved == exclude:
+                    raise OptionError(f"{path}: the output folder cannot be an input folder")
+                prefix = Path(resolved.name) if several else Path()
                 found += [(f, prefix / f.relative_to(path)) for f in _walk(path, exclude)]
-            elif exclude not in path.resolve().parents:
+            elif explicit or is_image_path(path):
                 found.append((path, Path(path.name)))
-    return found
+    unique: dict[Path, tuple[Path, Path]] = {}
+    for source, rel in found:  # a file reached twice (say by a glob and its folder) runs once
+        unique.setdefault(source.resolve(), (source, rel))
+    return list(unique.values())
 
 
 def plan(found: list[tuple[Path, Path]], out_dir: Path, extension: str) -> list[Job]:
@@ -135,7 +146,9 @@ def plan(found: list[tuple[Path, Path]], out_dir: Path, extension: str) -> list[
         target = (root / name).resolve()
         if root not in target.parents:
             raise OptionError(f"{source}: its output {target} would leave {root}")
-        if target in jobs and jobs[target].source.resolve() != source.resolve():
+        if target == source.resolve():
+            raise OptionError(f"{source}: its output would overwrite it (choose another --out)")
+        if target in jobs:
             raise OptionError(f"{source} and {jobs[target].source} would both write {target}")
         jobs[target] = Job(source, target)
     return sorted(jobs.values(), key=lambda job: job.output)

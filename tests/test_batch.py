@@ -270,3 +270,19 @@ def test_neural_engine_batches_equal_sizes(tmp_path, monkeypatch):
     assert summary.done == 5 and not summary.failed
     assert sorted(sizes) == [1, 2, 2]  # 3 + 2 images of two sizes, two per network batch
     assert all(Stipple.load(job.output).meta["model"]["arch"] == "li2021" for job in jobs)
+
+
+def test_output_never_overwrites_an_input(tmp_path):
+    photo = _photo(tmp_path / "a.png")
+    with pytest.raises(OptionError, match="cannot be an input folder"):
+        discover([tmp_path], tmp_path)
+    with pytest.raises(OptionError, match="would overwrite it"):
+        plan(discover([photo], tmp_path), tmp_path, ".png")
+
+
+def test_globs_skip_outputs_and_non_images(tmp_path):
+    _photo(tmp_path / "a.png")
+    _photo(tmp_path / "out" / "a.png")
+    (tmp_path / "notes.txt").write_text("x")
+    found = discover([str(tmp_path / "**" / "*")], tmp_path / "out")
+    assert [f.name for f, _ in found] == ["a.png"]
