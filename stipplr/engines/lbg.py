@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from stipplr.engines.lloyd import (
+    FAR_MOVE,
     FROZEN_MOVE,
     Labelling,
     cell_moments,
@@ -54,7 +55,8 @@ def _long_axes(labelling: Labelling, dots: np.ndarray) -> np.ndarray:
 def _apply(labelling: Labelling, centroid: np.ndarray, remove: np.ndarray, split: np.ndarray):
     """Move kept dots to ``centroid``, drop ``remove``, split ``split`` into two."""
     pts = labelling.pts
-    moved = np.linalg.norm(centroid - pts, axis=1) > FROZEN_MOVE * labelling.grid.spacing
+    gap = np.linalg.norm(centroid - pts, axis=1) / labelling.grid.spacing
+    moved = gap > FROZEN_MOVE
     target = np.where(moved[:, None], centroid, pts)
     split_idx = np.flatnonzero(split)
     offset = _long_axes(labelling, split_idx) if len(split_idx) else np.zeros((0, 2))
@@ -64,7 +66,8 @@ def _apply(labelling: Labelling, centroid: np.ndarray, remove: np.ndarray, split
     old_to_new[keep] = np.arange(keep.sum())
     new_pts = np.concatenate([target[keep], centroid[split_idx] - offset])
     changed = np.concatenate([(moved | split)[keep], np.ones(len(split_idx), dtype=bool)])
-    labelling.reindex(np.clip(new_pts, 0.0, labelling.grid.size), old_to_new, changed)
+    far = bool(gap.max(initial=0.0) > FAR_MOVE)
+    labelling.reindex(np.clip(new_pts, 0.0, labelling.grid.size), old_to_new, changed, full=far)
 
 
 def settle(labelling: Labelling, n: int, iterations: int, t0: float, dt: float) -> int:

@@ -3,9 +3,9 @@
 The darkness map is area-resampled to a grid with ``PX_PER_DOT`` grid pixels per dot (so
 cost scales with N, not with the photo size), and each dot's Voronoi cell is the set of
 grid pixels nearest to it, with boundary pixels shared by area between the two cells so
-centroids are accurate well below the grid resolution. Labelling is
-incremental: after the first pass only pixels owned by dots that moved, or by their
-Voronoi neighbours, are looked up again (a full pass whenever some dot jumps far).
+centroids are accurate well below the grid resolution. Labelling is incremental: after
+the first pass only pixels owned by dots that moved, or by their Voronoi neighbours,
+are looked up again (a full pass whenever some dot jumps far).
 """
 
 from __future__ import annotations
@@ -100,12 +100,18 @@ class Labelling:
         stale = self.neighbours(changed)[self.labels]
         self.labels[stale] = nearest(self.pts, self.grid.centres[stale])
 
-    def reindex(self, pts: np.ndarray, old_to_new: np.ndarray, changed: np.ndarray) -> None:
+    def reindex(
+        self, pts: np.ndarray, old_to_new: np.ndarray, changed: np.ndarray, full: bool = False
+    ) -> None:
         """Switch to a new dot set: ``old_to_new`` maps old indices (-1: removed).
 
         ``changed`` flags new dots that are new or moved; pixels of removed dots and of
-        changed dots and their neighbours are relabelled.
+        changed dots and their neighbours are relabelled (all pixels when ``full``).
         """
+        if full:
+            self.pts = np.array(pts, dtype=np.float64)
+            self.labels = nearest(self.pts, self.grid.centres)
+            return
         removed = old_to_new < 0
         touched = self.neighbours(removed | _pullback(changed, old_to_new))
         stale = touched[self.labels]
@@ -190,8 +196,10 @@ def cell_moments(labelling: Labelling) -> tuple[np.ndarray, np.ndarray]:
 
 
 def lloyd_step(labelling: Labelling, over: float = 1.0) -> float:
-    """Move every dot ``over`` times the way to its cell's centroid; return the RMS
-    centroid distance in units of h (the convergence measure)."""
+    """Move dots ``over`` times the way to their cells' centroids.
+
+    Returns the RMS dot-to-centroid distance in units of h (the convergence measure).
+    """
     _, centroid = cell_moments(labelling)
     gap = np.linalg.norm(centroid - labelling.pts, axis=1) / labelling.grid.spacing
     changed = gap > FROZEN_MOVE
