@@ -213,17 +213,17 @@ def choose_engine(engine: str | None) -> tuple[str, str | None]:
 
 def _decode(executor: ThreadPoolExecutor, jobs: list[Job], ahead: int) -> Iterator[tuple]:
     """Yield (job, rgb or the decoding exception) in order, decoding ``ahead`` in advance."""
-    pending: deque[tuple[Job, Future]] = deque()
+    queued: deque[tuple[Job, Future]] = deque()
     queue = iter(jobs)
     for job in queue:
-        pending.append((job, executor.submit(load_image, job.source)))
-        if len(pending) >= ahead:
+        queued.append((job, executor.submit(load_image, job.source)))
+        if len(queued) >= ahead:
             break
-    while pending:
-        job, future = pending.popleft()
+    while queued:
+        job, future = queued.popleft()
         nxt = next(queue, None)
         if nxt is not None:
-            pending.append((nxt, executor.submit(load_image, nxt.source)))
+            queued.append((nxt, executor.submit(load_image, nxt.source)))
         try:
             yield job, future.result()
         except Exception as exc:  # a broken file: reported by the caller, the run goes on
@@ -254,8 +254,7 @@ class Runner:
     def __init__(self, settings: Settings, renderer: str, report: Report | None = None) -> None:
         self.kwargs = settings.stipple_kwargs()
         self.kwargs["engine"], self.note = choose_engine(self.kwargs["engine"])
-        self.renderer = renderers.get(renderer)
-        chosen = self.renderer
+        self.renderer = chosen = renderers.get(renderer)
         self.options = chosen.make_options(
             **settings.renderer_options(chosen.name, chosen.option_names())
         )
@@ -285,6 +284,7 @@ class Runner:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 result = stipple(rgb, **self.kwargs)
+            result = result.replace(meta={**result.meta, "source": job.source.name})
             self.renderer.write(result, job.output, self.options)
         except OptionError:
             raise

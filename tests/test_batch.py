@@ -81,6 +81,7 @@ def test_batch_tree(tree, tmp_path):
     assert sentinel.read_bytes() == b"newer than its input"
     for produced in (out / "sub" / "deep" / "b.npz", out / "ünï côde name.npz"):
         assert len(Stipple.load(produced)) == 40
+    assert Stipple.load(out / "ünï côde name.npz").meta["source"] == UNICODE
     assert summary["dots"] == 80
     assert not list(out.rglob("*.tmp*")) and not (out / "notes.npz").exists()
 
