@@ -22,19 +22,22 @@ def tiny_cfg(root: Path) -> dict:
     return {
         "model": {
             "arch": "li2021",
-            "encoder": "resnet18",
-            "encoder_weights": str(root / "no-weights.pth"),
-            "freeze_encoder": False,
-            "input_size": SIZE,
-            "style_dim": 16,
-            "style_layers": 1,
-            "grid": 4,
-            "channels": (16, 16, 8),
-            "density_widths": (4,),
-            "offset_widths": (4,),
-            "dropout": 0.0,
+            "config": {
+                "encoder": "resnet18",
+                "encoder_weights": str(root / "no-weights.pth"),
+                "freeze_encoder": False,
+                "input_size": SIZE,
+                "style_dim": 16,
+                "style_layers": 1,
+                "grid": 4,
+                "channels": (16, 16, 8),
+                "density_widths": (4,),
+                "offset_widths": (4,),
+                "dropout": 0.0,
+            },
         },
-        "data": {"root": str(root), "points": N, "size": SIZE, "val_images": 1},
+        "data": {"dir": str(root), "points": N, "size": SIZE},
+        "val": {"max_items": 1},
         "loss": {"spectrum": 0.1, "spectrum_size": 16},
     }
 
@@ -73,8 +76,8 @@ def test_splits_follow_the_manifest(cfg: dict):
 
 def test_collate_stacks_sources_and_dots(cfg: dict):
     data = task.make_dataset(cfg, "train")
-    source, dots = task.collate([data[0], data[1]])
-    assert source.shape == (2, 3, SIZE, SIZE) and dots.shape == (2, N, 5)
+    batch = task.collate([data[0], data[1]])
+    assert batch["source"].shape == (2, 3, SIZE, SIZE) and batch["dots"].shape == (2, N, 5)
 
 
 def test_loss_terms_are_finite_and_reach_density_and_offset_heads(cfg: dict, model):
@@ -88,7 +91,7 @@ def test_loss_terms_are_finite_and_reach_density_and_offset_heads(cfg: dict, mod
 
 
 def test_training_steps_lower_the_loss_on_one_batch(cfg: dict):
-    cfg["model"]["freeze_encoder"] = True  # a fixed random encoder: fast, decoder learns
+    cfg["model"]["config"]["freeze_encoder"] = True  # a fixed random encoder: fast, decoder learns
     torch.manual_seed(0)
     with pytest.warns(UserWarning):
         model = task.build_model(cfg)

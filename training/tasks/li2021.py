@@ -1,8 +1,10 @@
 """Training task for li2021 (the paper's network): folder-format data, point-set losses.
 
-Config sections used: ``[model]`` (``arch = "li2021"`` plus :class:`stipplr.models.li2021.Config`
-fields), ``[data]`` (``root`` folder, ``points`` N, ``size`` input px, ``val_images``),
-``[loss]`` (:class:`training.losses.LossWeights` fields plus ``spectrum_size``).
+Config sections used: ``[model]`` (``arch = "li2021"``; ``[model.config]`` holds
+:class:`stipplr.models.li2021.Config` fields), ``[data]`` (``dir`` folder, ``points`` N,
+``size`` input px, ``[data.make]`` :class:`training.data.Settings` to make the folder when
+missing), ``[loss]`` (:class:`training.losses.LossWeights` fields plus ``spectrum_size``)
+and ``[val] max_items`` (images scored by :func:`validate`).
 
 A batch is the source images (B, 3, S, S) and exactly N teacher dots per image (B, N, 5:
 x, y, r, g, b). The network's N densest (x, y, grey) cells are its dots; they are compared
@@ -28,14 +30,15 @@ from stipplr.models.li2021 import extract_points, init_encoder
 from stipplr.tone import LUMA, Tone, darkness
 from training import losses
 from training.folder import FolderDataset
+from training.tasks.lloydnet import prepare as prepare  # same data maker: fills data.dir
 
 ARCH = "li2021"
 VALIDATION_METRICS = ("psnr_db", "ssim", "spacing_mean", "clumped")
 
 
 def model_config(cfg: dict[str, Any]) -> dict[str, Any]:
-    """The architecture's config fields from the ``[model]`` section (without ``arch``)."""
-    return {k: v for k, v in cfg["model"].items() if k != "arch"}
+    """The architecture's config fields, ``[model.config]``."""
+    return dict(cfg["model"].get("config", {}))
 
 
 def build_model(cfg: dict[str, Any]) -> nn.Module:
@@ -56,16 +59,16 @@ def split_names(root: Path, split: str) -> list[str] | None:
 
 
 def make_dataset(cfg: dict[str, Any], split: str) -> FolderDataset:
-    """The ``split`` items of the folder ``data.root`` (or ``data.<split>`` if given)."""
+    """The ``split`` items of the folder ``data.dir`` (every item if it has no manifest)."""
     data = cfg["data"]
-    root = Path(data.get(split, data["root"]))
+    root = Path(data["dir"])
     return FolderDataset(root, data["points"], data["size"], split_names(root, split))
 
 
-def collate(items: list[tuple[Tensor, Tensor]]) -> tuple[Tensor, Tensor]:
-    """Stack (source, dots) items into (B, 3, S, S) and (B, N, 5)."""
+def collate(items: list[tuple[Tensor, Tensor]]) -> dict[str, Tensor]:
+    """Stack (source, dots) items: ``source`` (B, 3, S, S) and ``dots`` (B, N, 5)."""
     sources, dots = zip(*items, strict=True)
-    return torch.stack(sources), torch.stack(dots)
+    return {"source": torch.stack(sources), "dots": torch.stack(dots)}
 
 
 def grey(rgb: Tensor) -> Tensor:
@@ -73,9 +76,9 @@ def grey(rgb: Tensor) -> Tensor:
     return rgb @ torch.as_tensor(LUMA, dtype=rgb.dtype, device=rgb.device)[:, None]
 
 
-def compute_loss(model: nn.Module, batch: tuple[Tensor, Tensor], cfg: dict[str, Any]) -> dict:
+def compute_loss(model: nn.Module, batch: dict[str, Tensor], cfg: dict[str, Any]) -> dict:
     """The weighted loss ("total") and its terms (batch means) for one batch."""
-    source, dots = batch
+    source, dots = batch["source"], batch["dots"]
     section = dict(cfg.get("loss", {}))
     spectrum_size = int(section.pop("spectrum_size", 128))
     weights = losses.LossWeights(**section)
@@ -104,7 +107,7 @@ def validate(model: nn.Module, cfg: dict[str, Any]) -> dict[str, float]:
     the teacher's dots for the same image (keys prefixed ``teacher_``).
     """
     data = make_dataset(cfg, "val")
-    count = min(len(data), int(cfg["data"].get("val_images", 4)))
+    count = min(len(data), int(cfg.get("val", {}).get("max_items", 4)))
     was_training = model.training
     model.eval()
     scores: dict[str, list[float]] = {}
