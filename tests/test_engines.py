@@ -153,6 +153,15 @@ def test_voronoi_starts_from_init_and_checks_it():
         lbg(dark, 300, init=np.full((5, 3), 0.5))
 
 
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("voronoi", {"iterations": -1}), ("voronoi", {"tol": "fast"}), ("lbg", {"polish": 2.5})],
+)
+def test_bad_options_are_one_line_errors(name, options):
+    with pytest.raises(OptionError, match=f"{name} option"):
+        get_engine(name)(gradient_image(32), 50, **options)
+
+
 def test_lbg_accepts_an_init_of_another_size():
     dark = gradient_image()
     xy = lbg(dark, 300, init=dither(dark, 200))

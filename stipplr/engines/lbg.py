@@ -20,11 +20,11 @@ from stipplr.engines.lloyd import (
     FROZEN_MOVE,
     Labelling,
     cell_moments,
+    check_options,
     density_grid,
     relax,
     start_positions,
 )
-from stipplr.errors import OptionError
 
 SPLIT_OFFSET = 0.85  # children sit this many std devs along the long axis (halves of a disc)
 COUNT_SLACK = 0.005  # settle keeps the count within 0.5 % of N (or closer to N)
@@ -134,7 +134,7 @@ def lbg_settled(
     grid = density_grid(darkness, n)
     labelling = Labelling(grid, grid.to_px(xy))
     if grid.weights.sum() > 0:
-        settle(labelling, n, iterations, tolerance, widen)
+        settle(labelling, n, int(iterations), tolerance, widen)
     return labelling
 
 
@@ -157,8 +157,11 @@ def lbg(
     count is made exact (stop when the RMS move is below ``tol`` h); init: start
     positions of any count (default: the dither with ``n`` dots).
     """
-    if iterations < 0 or polish < 0 or tolerance < 0 or widen < 0 or tol < 0:
-        raise OptionError("lbg options iterations, tolerance, widen, polish, tol must be >= 0")
+    check_options(
+        "lbg",
+        {"iterations": iterations, "polish": polish},
+        {"tolerance": tolerance, "widen": widen, "tol": tol},
+    )
     labelling = lbg_settled(
         darkness,
         n,
@@ -169,5 +172,5 @@ def lbg(
         init=init,
     )
     fix_count(labelling, n)
-    relax(labelling, polish, tol)
+    relax(labelling, int(polish), tol)
     return labelling.grid.to_rel(labelling.pts)

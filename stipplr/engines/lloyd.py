@@ -221,6 +221,16 @@ def relax(labelling: Labelling, iterations: int, tol: float, over: float = 1.0) 
     return iterations
 
 
+def check_options(engine: str, counts: dict[str, object], amounts: dict[str, object]) -> None:
+    """One-line error unless ``counts`` are whole numbers >= 0 and ``amounts`` numbers >= 0."""
+    for name, value in (counts | amounts).items():
+        number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+        ok = number and value >= 0 and (name not in counts or float(value).is_integer())
+        if not ok:
+            kind = "a whole number" if name in counts else "a number"
+            raise OptionError(f"{engine} option {name} must be {kind} >= 0, got {value!r}")
+
+
 def start_positions(
     darkness: np.ndarray, n: int, init: np.ndarray | None, seed: int | None
 ) -> np.ndarray:

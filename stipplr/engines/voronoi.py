@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from stipplr.engines.lloyd import Labelling, density_grid, relax, start_positions
+from stipplr.engines.lloyd import (
+    Labelling,
+    check_options,
+    density_grid,
+    relax,
+    start_positions,
+)
 from stipplr.errors import OptionError
 
 OVER_RELAX = 1.5  # step 1.5x towards the centroid: ~1/3 fewer steps, same quality
@@ -33,12 +39,13 @@ def voronoi(
     this fraction of the mean spacing; exponent: relax on darkness ** exponent (2 keeps
     tone, 1 is Secord's original); init: (n, 2) start positions (default: the dither).
     """
-    if iterations < 0 or tol < 0 or exponent <= 0:
-        raise OptionError("voronoi needs iterations >= 0, tol >= 0 and exponent > 0")
+    check_options("voronoi", {"iterations": iterations}, {"tol": tol, "exponent": exponent})
+    if exponent == 0:
+        raise OptionError("voronoi option exponent must be > 0")
     xy = start_positions(darkness, n, init, seed)
     if len(xy) != n:
         raise OptionError(f"init has {len(xy)} positions but {n} dots were asked for")
     grid = density_grid(np.clip(darkness, 0.0, 1.0) ** exponent, n)
     labelling = Labelling(grid, grid.to_px(xy))
-    relax(labelling, iterations, tol, over=OVER_RELAX)
+    relax(labelling, int(iterations), tol, over=OVER_RELAX)
     return grid.to_rel(labelling.pts)
