@@ -45,13 +45,16 @@ def cpu_cores() -> int:
 
 
 def configure_threads() -> None:
-    """Set torch's CPU thread count once per process (unless the user set OMP_NUM_THREADS)."""
+    """Cap torch's CPU threads once per process at the usable cores (at most 8).
+
+    torch counts the machine's cores, not the ones a scheduler gave this job; a lower
+    count set by the caller or OMP_NUM_THREADS is kept.
+    """
     global _threads_set
     if _threads_set:
         return
     _threads_set = True
-    if "OMP_NUM_THREADS" not in os.environ:
-        torch.set_num_threads(min(cpu_cores(), MAX_CPU_THREADS))
+    torch.set_num_threads(min(torch.get_num_threads(), cpu_cores(), MAX_CPU_THREADS))
 
 
 @contextlib.contextmanager
