@@ -2,8 +2,8 @@
 
     python benchmarks/engines.py [--points 1000 5000 20000] [--photos coffee rocket]
 
-N = 20 000 runs on the photo resized to 1280x854 (the target size for that count); the
-smaller counts run on the 640 px photos. Quality comes from :mod:`stipplr.metrics`.
+N = 20 000 runs on the photo resized to 1280x854 (the target size for that count; the
+default photos are 3:2), smaller counts on the 640 px photos. Quality: :mod:`stipplr.metrics`.
 Wall time depends on the machine's load (printed); CPU time (summed over threads) is
 the steadier figure on a shared machine.
 """
@@ -48,7 +48,7 @@ def run(engine: str, dark: np.ndarray, n: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, nargs="+", default=[1000, 5000, 20000])
-    parser.add_argument("--photos", nargs="+", default=["coffee", "rocket", "camera"])
+    parser.add_argument("--photos", nargs="+", default=["coffee", "rocket", "chelsea"])
     parser.add_argument("--engines", nargs="+", default=list(CLASSICAL_ENGINES))
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs\n")

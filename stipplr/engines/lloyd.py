@@ -136,35 +136,29 @@ def boundary_split(labelling: Labelling) -> tuple[np.ndarray, np.ndarray, np.nda
     resolution instead of jumping a pixel at a time.
     """
     grid, pts, labels = labelling.grid, labelling.pts, labelling.labels
-    rows, cols = grid.rows, grid.cols
-    index = np.arange(rows * cols).reshape(rows, cols)
-    best = np.full(rows * cols, np.inf)
-    other = np.full(rows * cols, -1)
-    for here, there in (
-        (index[:, :-1], index[:, 1:]),
-        (index[:, 1:], index[:, :-1]),
-        (index[:-1, :], index[1:, :]),
-        (index[1:, :], index[:-1, :]),
-    ):
-        pix, nb = here.ravel(), labels[there.ravel()]
-        cut = labels[pix] != nb
-        pix, nb = pix[cut], nb[cut]
-        dist = _bisector_distance(grid.centres[pix], pts[labels[pix]], pts[nb])
-        closer = dist < best[pix]
-        best[pix[closer]], other[pix[closer]] = dist[closer], nb[closer]
+    index = np.arange(grid.rows * grid.cols).reshape(grid.rows, grid.cols)
+    best = np.full(len(labels), np.inf)
+    other = np.full(len(labels), -1)
+    for first, second in ((index[:, :-1], index[:, 1:]), (index[:-1, :], index[1:, :])):
+        p, q = first.ravel(), second.ravel()
+        cut = labels[p] != labels[q]
+        p, q = p[cut], q[cut]
+        a, b = pts[labels[p]], pts[labels[q]]
+        normal = a - b
+        normal /= np.maximum(np.linalg.norm(normal, axis=1), 1e-12)[:, None]
+        mid = 0.5 * (a + b)
+        # Signed distances to the a|b bisector: p lies on a's side, q on b's.
+        for pix, dist, nb in (
+            (p, np.einsum("ij,ij->i", grid.centres[p] - mid, normal), labels[q]),
+            (q, -np.einsum("ij,ij->i", grid.centres[q] - mid, normal), labels[p]),
+        ):
+            closer = dist < best[pix]
+            best[pix[closer]], other[pix[closer]] = dist[closer], nb[closer]
     pix = np.flatnonzero(best < 0.5 * grid.pixel)
     a, b = pts[labels[pix]], pts[other[pix]]
     normal = (a - b) / np.maximum(np.linalg.norm(a - b, axis=1), 1e-12)[:, None]
     share = 0.5 + best[pix] / grid.pixel
     return pix, other[pix], share, normal
-
-
-def _bisector_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance from points ``p`` (nearer to ``a``) to the bisector of ``a`` and ``b``."""
-    ab = a - b
-    return np.einsum("ij,ij->i", p - 0.5 * (a + b), ab) / np.maximum(
-        np.linalg.norm(ab, axis=1), 1e-12
-    )
 
 
 def cell_moments(labelling: Labelling) -> tuple[np.ndarray, np.ndarray]:
