@@ -35,8 +35,8 @@ def voronoi(
 ) -> np.ndarray:
     """Exactly ``n`` dots relaxed towards the weighted centroids of their Voronoi cells.
 
-    iterations: cap on Lloyd steps; tol: stop once the RMS dot move per step is below
-    this fraction of the mean spacing; exponent: relax on darkness ** exponent (2 keeps
+    iterations: cap on Lloyd steps; tol: stop once the RMS dot-to-centroid distance is
+    below this fraction of the mean spacing h; exponent: relax on darkness ** exponent (2 keeps
     tone, 1 is Secord's original); init: (n, 2) start positions (default: the dither).
     """
     check_options("voronoi", {"iterations": iterations}, {"tol": tol, "exponent": exponent})
