@@ -13,6 +13,7 @@ import argparse
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -39,21 +40,33 @@ def untrained_checkpoint(folder: Path, arch: str, **config: object) -> Path:
     return path
 
 
-def network_rate(model: str, n: int, repeats: int, batch: int) -> float:
-    """Images/s of the network alone on the photos, ``batch`` images per call."""
+def timed(work: Callable[[], int]) -> tuple[float, float]:
+    """(images per wall second, CPU seconds per image) of ``work``, which returns its count."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    images = work()
+    return images / (time.perf_counter() - wall), (time.process_time() - cpu) / images
+
+
+def network_speed(model: str, n: int, repeats: int, batch: int) -> tuple[float, float]:
+    """Speed of the network alone on the photos, ``batch`` images per call."""
     rgbs = np.stack([load_image(p) for p in PHOTOS])
     darks = np.stack([darkness(rgb, Tone()) for rgb in rgbs])
     reps = int(np.ceil(batch / len(rgbs)))
     rgbs, darks = np.tile(rgbs, (reps, 1, 1, 1))[:batch], np.tile(darks, (reps, 1, 1))[:batch]
-    neural.predict_batch(rgbs[:1], darks[:1], n, model=model, device="cpu")  # load + warm up
-    start = time.perf_counter()
-    for _ in range(repeats):
-        neural.predict_batch(rgbs, darks, n, model=model, device="cpu")
-    return repeats * batch / (time.perf_counter() - start)
+    neural.predict_batch(rgbs, darks, n, model=model, device="cpu")  # load + warm up
+
+    def work() -> int:
+        for _ in range(repeats):
+            neural.predict_batch(rgbs, darks, n, model=model, device="cpu")
+        return repeats * batch
+
+    return timed(work)
 
 
-def batch_rate(folder: Path, n: int, engine: str, model: str | None, copies: int) -> float:
-    """Images/s of a whole ``batch`` run (decode, engine, PNG write) over photo copies."""
+def batch_speed(
+    folder: Path, n: int, engine: str, model: str | None, copies: int
+) -> tuple[float, float]:
+    """Speed of a whole ``batch`` run (decode, engine, PNG write) over photo copies."""
     inputs = folder / f"in-{engine}"
     inputs.mkdir()
     for i in range(copies):
@@ -62,10 +75,14 @@ def batch_rate(folder: Path, n: int, engine: str, model: str | None, copies: int
     out = folder / f"out-{engine}"
     jobs = plan(discover([inputs], out), out, ".png")
     stipple = {"points": n, "engine": engine, **({"model": model} if model else {})}
-    settings = resolve_settings("batch", None, stipple=stipple)
-    summary = Runner(settings, "png").run(jobs, overwrite=True)
-    assert summary.done == len(jobs), summary.failed
-    return summary.images_per_second
+    runner = Runner(resolve_settings("batch", None, stipple=stipple), "png")
+
+    def work() -> int:
+        summary = runner.run(jobs, overwrite=True)
+        assert summary.done == len(jobs), summary.failed
+        return summary.done
+
+    return timed(work)
 
 
 def main() -> None:
@@ -73,63 +90,29 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--points", type=int, default=5000)
-    parser.add_argument("--copies", type=int, default=2, help="Copies of each photo for batch.")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    rows: list[tuple[str, str, str, float]] = []
+    n, reps = args.points, args.repeats
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if neural.default_model_available():
             default, label = str(neural.model_path(None)), "default.pt (trained)"
         else:
             default, label = str(untrained_checkpoint(folder, DEFAULT_ARCH)), UNTRAINED
-        n = args.points
-        rows.append(
-            (
-                f"{DEFAULT_ARCH} network, batch 1",
-                label,
-                f"N={n}",
-                network_rate(default, n, args.repeats, 1),
-            )
-        )
-        rows.append(
-            (
-                f"{DEFAULT_ARCH} network, batch 2",
-                label,
-                f"N={n}",
-                network_rate(default, n, args.repeats, 2),
-            )
-        )
-        rows.append(
-            (
-                "batch --engine neural (png)",
-                label,
-                f"N={n}",
-                batch_rate(folder, n, "neural", default, args.copies),
-            )
-        )
-        rows.append(
-            (
-                "batch --engine lbg (png)",
-                "classical",
-                f"N={n}",
-                batch_rate(folder, n, "lbg", None, args.copies),
-            )
-        )
+        rows = [
+            (f"{DEFAULT_ARCH} network, batch 1", label, n, network_speed(default, n, reps, 1)),
+            (f"{DEFAULT_ARCH} network, batch 2", label, n, network_speed(default, n, reps, 2)),
+            ("batch --engine neural (png)", label, n, batch_speed(folder, n, "neural", default, 2)),
+            ("batch --engine lbg (png)", "classical", n, batch_speed(folder, n, "lbg", None, 2)),
+        ]
         for size in (224, 256):
             li = untrained_checkpoint(folder, "li2021", input_size=size)
-            rows.append(
-                (
-                    f"li2021 network {size}px, batch 2",
-                    UNTRAINED,
-                    "K=2500",
-                    network_rate(li, 2500, args.repeats, 2),
-                )
-            )
+            what = f"li2021 network {size}px, batch 2"
+            rows.append((what, UNTRAINED, 2500, network_speed(li, 2500, reps, 2)))
     print(f"\n{torch.get_num_threads()} CPU threads, photos 640x427 (coffee, rocket)\n")
-    print(f"{'what':34} {'weights':48} {'dots':8} {'images/s':>9}")
-    for what, weights, dots, rate in rows:
-        print(f"{what:34} {weights:48} {dots:8} {rate:9.3f}")
+    print(f"{'what':32} {'weights':48} {'dots':>5} {'images/s':>9} {'CPU s/image':>12}")
+    for what, weights, dots, (rate, cpu) in rows:
+        print(f"{what:32} {weights:48} {dots:5d} {rate:9.3f} {cpu:12.2f}")
 
 
 if __name__ == "__main__":
