@@ -19,6 +19,7 @@ from stipplr.engines.dither import cell_average, dither, grid_shape
 from stipplr.errors import OptionError
 
 PX_PER_DOT = 12.0
+MAX_GRID_PIXELS = 8_000_000  # memory cap: huge dot counts get fewer pixels per dot
 FROZEN_MOVE = 1e-3  # a dot whose centroid moved less than this (in h) stays put
 FAR_MOVE = 0.5  # a move this large (in h) triggers a full relabel
 
@@ -51,7 +52,8 @@ class DensityGrid:
 def density_grid(darkness: np.ndarray, n: int) -> DensityGrid:
     """Area-resample ``darkness`` to a grid with about ``PX_PER_DOT`` pixels per dot."""
     height, width = darkness.shape
-    rows, cols = grid_shape(height, width, float(np.sqrt(height * width / (PX_PER_DOT * n))))
+    per_dot = min(PX_PER_DOT, MAX_GRID_PIXELS / n)
+    rows, cols = grid_shape(height, width, float(np.sqrt(height * width / (per_dot * n))))
     weights = cell_average(np.clip(np.nan_to_num(darkness), 0.0, 1.0), rows, cols).ravel()
     ys, xs = np.mgrid[0:rows, 0:cols]
     centres = np.column_stack(
