@@ -125,7 +125,9 @@ def test_models_command_lists_shipped_models(monkeypatch, checkpoint, tmp_path):
 
     weights = tmp_path / "weights"
     weights.mkdir()
-    (weights / "default.pt").write_bytes(checkpoint.read_bytes())
+    payload = torch.load(checkpoint, weights_only=True)
+    payload["meta"] |= {"n_range": [1, 512], "metrics": {"held_out": {"mean": {"psnr_db": 21.5}}}}
+    torch.save(payload, weights / "default.pt")
     (weights / "broken.pt").write_bytes(b"nope")
     monkeypatch.setattr(neural, "WEIGHTS_DIR", weights)
     result = CliRunner().invoke(app, ["models", "--json"])
@@ -133,4 +135,6 @@ def test_models_command_lists_shipped_models(monkeypatch, checkpoint, tmp_path):
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     assert rows["default"]["arch"] == "li2021" and rows["default"]["default"]
     assert "not a readable checkpoint" in rows["broken"]["error"]
-    assert CliRunner().invoke(app, ["models"]).exit_code == 0
+    assert rows["default"]["n_range"] == [1, 512]
+    table = CliRunner().invoke(app, ["models"], terminal_width=200)
+    assert table.exit_code == 0 and "psnr_db=21.5" in table.stdout and "1-512" in table.stdout
