@@ -138,3 +138,18 @@ def test_models_command_lists_shipped_models(monkeypatch, checkpoint, tmp_path):
     assert rows["default"]["n_range"] == [1, 512]
     table = CliRunner().invoke(app, ["models"], terminal_width=200)
     assert table.exit_code == 0 and "psnr_db=21.5" in table.stdout and "1-512" in table.stdout
+
+
+def test_channels_last_keeps_predictions(checkpoint):
+    from stipplr.checkpoints import load_checkpoint
+    from stipplr.devices import channels_last
+
+    model, _ = load_checkpoint(checkpoint)
+    image = torch.rand(1, 3, 12, 12)
+    with torch.inference_mode():
+        before = model.predict(image, None, 30)[0]
+        after = channels_last(model).predict(
+            image.contiguous(memory_format=torch.channels_last), None, 30
+        )[0]
+    assert model.blocks[0].conv.weight.is_contiguous(memory_format=torch.channels_last_3d)
+    torch.testing.assert_close(before, after, atol=1e-5, rtol=1e-5)
