@@ -14,10 +14,10 @@ import numpy as np
 
 from stipplr.dots import Stipple
 from stipplr.images import load_image
+from stipplr.paper import parse_paper
 from stipplr.plotter import PlotOptions
 from stipplr.plotter.layout import fit, place
 from stipplr.plotter.order import greedy_order, improve_route, route_length
-from stipplr.plotter.paper import parse_paper
 from stipplr.tone import Tone, darkness
 
 PHOTO = Path(__file__).resolve().parents[1] / "examples" / "photos" / "coffee.jpg"

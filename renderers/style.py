@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PIL import ImageColor
 
+from stipplr.colours import parse_colour
 from stipplr.dots import Stipple
 from stipplr.errors import OptionError
+from stipplr.paper import parse_paper
 from stipplr.tone import luminance
 
 COLOR_MODES = ("mono", "dots")
@@ -27,46 +27,14 @@ DEFAULT_DPI = 300.0
 FALLBACK_DOT_SIZE = 0.8
 MAX_SIDE = 30_000
 MAX_PIXELS = 150_000_000
-PAPER_SIZES = {
-    "a5": (148.0, 210.0),
-    "a4": (210.0, 297.0),
-    "a3": (297.0, 420.0),
-    "letter": (215.9, 279.4),
-}
-
-
-def parse_colour(option: str, value: Any) -> tuple[int, int, int]:
-    """An opaque colour (CSS name, ``#rgb``, ``#rrggbb``, ``rgb(...)``) as 0-255 RGB."""
-    if not isinstance(value, str):
-        raise OptionError(f"{option}: expected a colour name or #hex, got {value!r}")
-    try:
-        rgb = ImageColor.getrgb(value)
-    except ValueError:
-        raise OptionError(
-            f"{option}: unknown colour {value!r} (use a name like 'black' or hex like '#1a2b3c')"
-        ) from None
-    if len(rgb) == 4 and rgb[3] != 255:
-        raise OptionError(f"{option}: colour {value!r} must be opaque (see `transparent`)")
-    return rgb[:3]
-
-
-def hex_colour(rgb: tuple[int, int, int]) -> str:
-    """``#rrggbb`` for 0-255 RGB."""
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
 def parse_size_mm(value: Any) -> tuple[float, float]:
-    """``"210x297"`` (mm) or a paper name (a3, a4, a5, letter) as (width, height) in mm."""
-    text = str(value).strip().lower()
-    if text in PAPER_SIZES:
-        return PAPER_SIZES[text]
-    match = re.fullmatch(r"(\d+(?:\.\d*)?)\s*[x×]\s*(\d+(?:\.\d*)?)", text)
-    if not match or min(float(g) for g in match.groups()) <= 0:
-        raise OptionError(
-            f"size_mm: expected WIDTHxHEIGHT in mm (e.g. 210x297) or one of "
-            f"{', '.join(PAPER_SIZES)}, got {value!r}"
-        )
-    return float(match[1]), float(match[2])
+    """``"210x297"`` (mm, or with units) or a paper name (a4, letter, ...) as (width, height)."""
+    try:
+        return parse_paper(str(value))
+    except OptionError as exc:
+        raise OptionError(f"size_mm: {exc}") from None
 
 
 def _check_number(option: str, value: Any, *, integer: bool = False, optional: bool = True) -> None:
@@ -138,8 +106,8 @@ class DotStyle:
             raise OptionError(
                 f"color: expected one of {', '.join(COLOR_MODES)}, got {self.color!r}"
             )
-        parse_colour("ink", self.ink)
-        parse_colour("paper", self.paper)
+        parse_colour(self.ink, "ink")
+        parse_colour(self.paper, "paper")
         _check_bool("transparent", self.transparent)
         _check_bool("use_radius", self.use_radius)
         _check_number("dot_size", self.dot_size)
@@ -247,12 +215,12 @@ def dot_radii(stipple: Stipple, style: DotStyle, page: Page) -> np.ndarray:
 
 def ink_colour(style: DotStyle) -> np.ndarray:
     """The mono dot colour in [0, 1], shape (3,)."""
-    return np.asarray(parse_colour("ink", style.ink), dtype=np.float64) / 255
+    return np.asarray(parse_colour(style.ink, "ink"), dtype=np.float64) / 255
 
 
 def paper_colour(style: DotStyle) -> np.ndarray:
     """The background colour in [0, 1], shape (3,)."""
-    return np.asarray(parse_colour("paper", style.paper), dtype=np.float64) / 255
+    return np.asarray(parse_colour(style.paper, "paper"), dtype=np.float64) / 255
 
 
 def paint_order(rgb: np.ndarray) -> np.ndarray:

@@ -25,12 +25,11 @@ from renderers.style import (
     describe,
     dot_centres,
     dot_radii,
-    hex_colour,
     page_layout,
     paint_order,
-    parse_colour,
 )
 from stipplr.atomic import write_text
+from stipplr.colours import hex_colour, parse_colour
 from stipplr.dots import Stipple
 from stipplr.errors import OptionError
 
@@ -80,7 +79,7 @@ def fill_groups(stipple: Stipple, style: SvgOptions) -> list[tuple[str, np.ndarr
     if not len(stipple):
         return []
     if style.color == "mono":
-        return [(hex_colour(parse_colour("ink", style.ink)), np.arange(len(stipple)))]
+        return [(hex_colour(parse_colour(style.ink, "ink")), np.arange(len(stipple)))]
     table, index = quantise_colours(stipple.rgb, style.palette)
     counts = np.bincount(index, minlength=len(table))
     members = np.split(np.argsort(index, kind="stable"), np.cumsum(counts)[:-1])
@@ -115,7 +114,7 @@ def build_svg(stipple: Stipple, style: SvgOptions) -> str:
     record.text = meta
     drawing.set_metadata(record)
     if not style.transparent:
-        paper = hex_colour(parse_colour("paper", style.paper))
+        paper = hex_colour(parse_colour(style.paper, "paper"))
         drawing.add(drawing.rect((0, 0), view, fill=paper))
     centres = np.rint(dot_centres(stipple, page) * unit).astype(np.int64).tolist()
     radii = [_number(r) for r in (dot_radii(stipple, style, page) * unit).tolist()]

@@ -12,14 +12,14 @@ import pytest
 
 from stipplr.dots import Stipple
 from stipplr.errors import OptionError
+from stipplr.paper import parse_paper
 from stipplr.plotter import PlotOptions, make_plot, write_plot, write_preview
 from stipplr.plotter.build import CloseDotsWarning
 from stipplr.plotter.order import greedy_order, improve_route, route_length
-from stipplr.plotter.paper import parse_paper
 from stipplr.plotter.pens import assign_pens, parse_pens
 from stipplr.plotter.shapes import dot_paths
 from stipplr.plotter.stats import move_times
-from stipplr.plotter.units import parse_length
+from stipplr.units import parse_length
 
 SVG = "{http://www.w3.org/2000/svg}"
 INKSCAPE = "{http://www.inkscape.org/namespaces/inkscape}"

@@ -13,24 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from PIL import ImageColor
 from skimage.color import rgb2lab
 
+from stipplr.colours import parse_colour
 from stipplr.errors import OptionError
 from stipplr.plotter.document import Pen
-
-
-def parse_colour(text: str) -> tuple[float, float, float]:
-    """sRGB in [0, 1] of a CSS colour name or ``#rgb``/``#rrggbb`` (one-line error if not)."""
-    text = text.strip()
-    candidates = [text] + ([f"#{text}"] if len(text) in (3, 6) else [])
-    for candidate in candidates:
-        try:
-            rgb = ImageColor.getrgb(candidate)
-        except ValueError:
-            continue
-        return tuple(c / 255 for c in rgb[:3])  # type: ignore[return-value]
-    raise OptionError(f"unknown pen colour {text!r} (use a CSS name such as black or #1f77b4)")
 
 
 def parse_pens(pens: str | Sequence[str], width: float) -> list[Pen]:
@@ -41,7 +28,9 @@ def parse_pens(pens: str | Sequence[str], width: float) -> list[Pen]:
         raise OptionError("pens must name at least one colour")
     if len(set(names)) != len(names):
         raise OptionError(f"pens are listed twice in {','.join(names)!r}")
-    return [Pen(name, parse_colour(name), width) for name in names]
+    return [
+        Pen(name, tuple(c / 255 for c in parse_colour(name, "pen colour")), width) for name in names
+    ]
 
 
 def assign_pens(rgb: np.ndarray, pens: Sequence[Pen]) -> np.ndarray:

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from stipplr.errors import OptionError
+from stipplr.paper import parse_paper
 from stipplr.plotter.document import Pen
 from stipplr.plotter.frame import check_origin
-from stipplr.plotter.paper import parse_paper
 from stipplr.plotter.pens import parse_pens
 from stipplr.plotter.profiles import GcodeProfile, get_profile
 from stipplr.plotter.shapes import check_kind
 from stipplr.plotter.stats import Machine
-from stipplr.plotter.units import parse_length
+from stipplr.units import parse_length
 
 if TYPE_CHECKING:
     from stipplr.plotter.options import PlotOptions

@@ -1,6 +1,7 @@
 """Lengths with units (``15mm``, ``1.5cm``, ``0.5in``, ``96px``) parsed to millimetres.
 
-Everything in the plotter package is in mm; a bare number is taken as mm.
+Physical sizes (plotter pages, margins, pens; PNG/SVG page sizes) are in mm; a bare
+number is taken as mm.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stipplr.errors import OptionError
-from stipplr.plotter.units import parse_length
+from stipplr.units import parse_length
 
 PAPERS_MM: dict[str, tuple[float, float]] = {
     "a6": (105.0, 148.0),
