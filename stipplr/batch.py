@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import multiprocessing
 import os
+import signal
 import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ import numpy as np
 
 import renderers
 from stipplr.api import default_engine, stipple
-from stipplr.errors import OptionError
+from stipplr.errors import OptionError, StipplrError
 from stipplr.images import is_image_path, load_image
 from stipplr.settings import Settings
 from stipplr.tone import Tone, darkness
@@ -248,6 +250,42 @@ def _message(job: Job, exc: BaseException) -> str:
     return text if str(job.source) in text else f"{job.source}: {text}"
 
 
+Outcome = tuple[int, list[str]]
+"""A finished job: its number of dots and the warnings it raised."""
+
+
+def stipple_to_file(
+    job: Job, rgb: np.ndarray | None, kwargs: dict[str, Any], renderer: str, options: Any
+) -> Outcome:
+    """Stipple one image (decoded ``rgb``, or None to read ``job.source``) and write it."""
+    if rgb is None:
+        rgb = load_image(job.source)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = stipple(rgb, **kwargs)
+    result = result.replace(meta={**result.meta, "source": job.source.name})
+    renderers.get(renderer).write(result, job.output, options)
+    return len(result), [str(w.message) for w in caught]
+
+
+def _stipple_in_worker(
+    job: Job, kwargs: dict[str, Any], renderer: str, options: Any
+) -> Outcome | StipplrError:
+    """:func:`stipple_to_file` in a worker process. A per-image error comes back as a plain
+    one-line StipplrError: not every exception type survives pickling (ImageError does not)."""
+    try:
+        return stipple_to_file(job, None, kwargs, renderer, options)
+    except OptionError:
+        raise
+    except Exception as exc:
+        return StipplrError(_message(job, exc))
+
+
+def _ignore_sigint() -> None:
+    """Worker processes finish their current file on Ctrl-C; the main process stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class Runner:
     """Runs planned jobs with one engine, tone, renderer and its options."""
 
@@ -279,27 +317,29 @@ class Runner:
         return neural.primed(rgbs, darks, self.kwargs["points"], **options)
 
     def _one(self, job: Job, rgb: np.ndarray, summary: Summary) -> None:
-        """Stipple and write one image; a per-image problem is reported, not raised."""
+        """Stipple and write one decoded image in this process."""
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                result = stipple(rgb, **self.kwargs)
-            result = result.replace(meta={**result.meta, "source": job.source.name})
-            self.renderer.write(result, job.output, self.options)
-        except OptionError:
-            raise
-        except Exception as exc:  # one broken image must not stop a long batch
-            self._fail(job, exc, summary)
-            return
-        for w in caught:
-            self.report(job, "warning", f"{job.source}: {w.message}")
-        summary.done += 1
-        summary.dots += len(result)
-        self.report(job, "done", None)
+            outcome: Outcome | BaseException = stipple_to_file(
+                job, rgb, self.kwargs, self.renderer.name, self.options
+            )
+        except Exception as exc:  # recorded (or re-raised if it is a settings error) below
+            outcome = exc
+        self._record(job, outcome, summary)
 
-    def _fail(self, job: Job, exc: BaseException, summary: Summary) -> None:
-        summary.failed.append({"file": str(job.source), "reason": _message(job, exc)})
-        self.report(job, "failed", _message(job, exc))
+    def _record(self, job: Job, outcome: Outcome | BaseException, summary: Summary) -> None:
+        """Count a finished job; a per-image problem is reported, a settings error raised."""
+        if isinstance(outcome, OptionError):
+            raise outcome
+        if isinstance(outcome, BaseException):  # one broken image must not stop a long batch
+            summary.failed.append({"file": str(job.source), "reason": _message(job, outcome)})
+            self.report(job, "failed", _message(job, outcome))
+            return
+        dots, notes = outcome
+        for note in notes:
+            self.report(job, "warning", f"{job.source}: {note}")
+        summary.done += 1
+        summary.dots += dots
+        self.report(job, "done", None)
 
     def _bucket(self, group: list[tuple], batch_size: int, summary: Summary) -> None:
         """Process a group: failures first, then same-size images, ``batch_size`` at a time
@@ -307,7 +347,7 @@ class Runner:
         buckets: dict[tuple, list[tuple[Job, np.ndarray]]] = {}
         for job, rgb in group:
             if isinstance(rgb, BaseException):
-                self._fail(job, rgb, summary)
+                self._record(job, rgb, summary)
             else:
                 buckets.setdefault(rgb.shape, []).append((job, rgb))
         for same_size in buckets.values():
@@ -317,24 +357,56 @@ class Runner:
                     for job, rgb in images:
                         self._one(job, rgb, summary)
 
-    def run(
-        self, jobs: list[Job], *, overwrite: bool = False, workers: int = 2, batch_size: int = 4
-    ) -> Summary:
-        """Stipple ``jobs``; Ctrl-C stops after cleaning up and returns the partial summary."""
-        start = time.perf_counter()
-        todo = pending(jobs, overwrite)
-        summary = Summary(total=len(jobs), skipped=len(jobs) - len(todo))
-        for job in todo:
-            remove_stale_temps(job)
+    def _in_processes(self, todo: list[Job], processes: int, summary: Summary) -> None:
+        """Classical engines on several cores: each process reads, stipples and writes."""
+        pool = ProcessPoolExecutor(
+            processes, multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+        )
+        try:
+            args = (self.kwargs, self.renderer.name, self.options)
+            futures = {pool.submit(_stipple_in_worker, job, *args): job for job in todo}
+            for future in as_completed(futures):
+                self._record(futures[future], future.exception() or future.result(), summary)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _in_threads(self, todo: list[Job], workers: int, batch_size: int, summary: Summary) -> None:
+        """Decode in background threads; stipple here (the network in same-size batches)."""
         batch_size = max(1, batch_size) if self.kwargs["engine"] == "neural" else 1
         window = batch_size * BUCKET_WINDOW if batch_size > 1 else 1
         executor = ThreadPoolExecutor(max(1, workers), thread_name_prefix="stipplr-decode")
         try:
             for group in _groups(_decode(executor, todo, max(1, workers) + window), window):
                 self._bucket(group, batch_size, summary)
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def run(
+        self,
+        jobs: list[Job],
+        *,
+        overwrite: bool = False,
+        workers: int = 2,
+        batch_size: int = 4,
+        processes: int = 1,
+    ) -> Summary:
+        """Stipple ``jobs``; Ctrl-C stops after cleaning up and returns the partial summary.
+
+        ``workers`` threads decode ahead of the engine; ``processes`` > 1 runs a classical
+        engine in that many processes instead (the neural engine always runs here, batched).
+        """
+        start = time.perf_counter()
+        todo = pending(jobs, overwrite)
+        summary = Summary(total=len(jobs), skipped=len(jobs) - len(todo))
+        for job in todo:
+            remove_stale_temps(job)
+        try:
+            if processes > 1 and self.kwargs["engine"] != "neural":
+                self._in_processes(todo, processes, summary)
+            else:
+                self._in_threads(todo, workers, batch_size, summary)
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:
-            executor.shutdown(wait=False, cancel_futures=True)
             summary.seconds = time.perf_counter() - start
         return summary

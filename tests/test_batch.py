@@ -32,12 +32,16 @@ def _photo(path: Path, seed: int = 0, size: tuple[int, int] = (24, 16)) -> Path:
     return path
 
 
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+
 def _bomb(path: Path) -> Path:
     """A tiny PNG whose header claims 40000 x 40000 pixels."""
     header = struct.pack(">IIBBBBB", 40_000, 40_000, 8, 2, 0, 0, 0)
-    chunk = b"IHDR" + header
-    ihdr = struct.pack(">I", len(header)) + chunk + struct.pack(">I", zlib.crc32(chunk))
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + ihdr)
+    chunks = _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(b"")) + _chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunks)
     return path
 
 
@@ -76,6 +80,7 @@ def test_batch_tree(tree, tmp_path):
     assert (summary["done"], summary["skipped"], len(summary["failed"])) == (2, 1, 4)
     failed = sorted(Path(f["file"]).name for f in summary["failed"])
     assert failed == ["bomb.png", "broken.png", "empty.jpg", "truncated.jpg"]
+    assert "bomb" in next(f["reason"] for f in summary["failed"] if "bomb.png" in f["file"])
     for name in failed:  # one line per broken file, naming it
         assert sum(name in line for line in result.stderr.splitlines()) == 1
     assert sentinel.read_bytes() == b"newer than its input"
@@ -287,3 +292,24 @@ def test_globs_skip_outputs_and_non_images(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     found = discover([str(tmp_path / "**" / "*")], tmp_path / "out")
     assert [f.name for f, _ in found] == ["a.png"]
+
+
+def test_processes_match_the_serial_run(tree, tmp_path):
+    from stipplr.batch import Runner
+    from stipplr.settings import resolve_settings
+
+    settings = resolve_settings("batch", None, stipple={"engine": "dither", "points": 40})
+    results = {}
+    for processes in (1, 2):
+        out = tmp_path / f"out{processes}"
+        jobs = plan(discover([tree], out), out, ".npz")
+        summary = Runner(settings, "npz").run(jobs, processes=processes)
+        assert (summary.done, len(summary.failed)) == (3, 4), summary.failed
+        results[processes] = {
+            str(job.output.relative_to(out.resolve())): Stipple.load(job.output).xy
+            for job in jobs
+            if job.output.exists()
+        }
+    assert results[1].keys() == results[2].keys() and len(results[1]) == 3
+    for name, xy in results[1].items():
+        np.testing.assert_array_equal(xy, results[2][name])

@@ -82,6 +82,9 @@ def batch_command(
     ] = None,
     workers: Annotated[int, typer.Option(help="Background image-decoding threads.")] = 2,
     batch_size: Annotated[int, typer.Option(help="Images per network batch (neural).")] = 4,
+    processes: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Processes for classical engines.")
+    ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
     points: o.Points = None,
@@ -157,7 +160,9 @@ def batch_command(
     _interrupt_on_sigterm()
     task = progress.add_task("stippling", total=len(pending(jobs, overwrite)))
     with progress:
-        summary = runner.run(jobs, overwrite=overwrite, workers=workers, batch_size=batch_size)
+        summary = runner.run(
+            jobs, overwrite=overwrite, workers=workers, batch_size=batch_size, processes=processes
+        )
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
     elif not quiet:
