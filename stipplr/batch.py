@@ -362,11 +362,17 @@ class Runner:
         pool = ProcessPoolExecutor(
             processes, multiprocessing.get_context("spawn"), initializer=_ignore_sigint
         )
+        args = (self.kwargs, self.renderer.name, self.options)
+        futures = {pool.submit(_stipple_in_worker, job, *args): job for job in todo}
         try:
-            args = (self.kwargs, self.renderer.name, self.options)
-            futures = {pool.submit(_stipple_in_worker, job, *args): job for job in todo}
             for future in as_completed(futures):
-                self._record(futures[future], future.exception() or future.result(), summary)
+                self._record(futures.pop(future), future.exception() or future.result(), summary)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=True, cancel_futures=True)  # files in progress are finished
+            for future, job in futures.items():
+                if not future.cancelled():
+                    self._record(job, future.exception() or future.result(), summary)
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
