@@ -136,8 +136,8 @@ def batch_command(
     renderer, extension = FORMATS[output_format]
     jobs = plan_jobs(discover(inputs, out), out, extension)
     jobs = shard_jobs(jobs, *parse_shard(shard))
-    console = Console(stderr=True, quiet=quiet)
-    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True)
+    lines = Console(stderr=True, highlight=False, soft_wrap=True) if quiet else console
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -150,13 +150,14 @@ def batch_command(
 
     def report(job: Job, status: str, message: str | None) -> None:
         if message:
-            errors.print(f"stipplr: {'error' if status == 'failed' else 'warning'}: {message}")
+            kind = "error" if status == "failed" else "warning"
+            lines.print(f"stipplr: {kind}: {message}", markup=False)
         if status != "warning":
             progress.advance(task)
 
     runner = Runner(settings, renderer, report)
     if runner.note:
-        errors.print(f"stipplr: note: {runner.note}")
+        lines.print(f"stipplr: note: {runner.note}", markup=False)
     _interrupt_on_sigterm()
     task = progress.add_task("stippling", total=len(pending(jobs, overwrite)))
     with progress:
