@@ -107,9 +107,25 @@ def test_spacing_penalty_pushes_close_dots_apart_and_ignores_padding():
     offsets = torch.zeros(2, 2, 5, 6, requires_grad=True)
     loss = task.spacing_penalty(offsets, selected, spacing, 0.8, 2)
     loss.backward()
-    assert float(loss.detach()) == pytest.approx((1 - 1 / 1.6) ** 2 / 2)
+    assert float(loss.detach()) == pytest.approx((1 - 1 / 1.6) ** 2)
     assert torch.isfinite(offsets.grad).all()
     assert offsets.grad[0, 0, 2, 2] > 0 > offsets.grad[0, 0, 2, 3]
+
+
+def test_crop_weights_zero_the_margins_that_cut_the_image():
+    arrays = {
+        "fine": np.zeros((1, 40, 60), np.float32),
+        "coarse": np.zeros((4, 20, 30), np.float32),
+    }
+    torch.manual_seed(1)
+    for _ in range(20):
+        out = task.crop(arrays, 12, 3)
+        assert out["fine"].shape == (1, 24, 24) and out["coarse"].shape == (4, 12, 12)
+        weight = out["weight"][0]
+        assert weight[3:-3, 3:-3].all()
+        assert weight.sum() < 144
+    whole = task.crop(arrays, 40, 3)
+    assert whole["coarse"].shape == (4, 20, 30) and whole["weight"].all()
 
 
 def test_overrides_parse_types_and_nested_keys(tmp_path):

@@ -80,15 +80,51 @@ def symmetry(arrays: dict[str, np.ndarray], flip_x: bool, flip_y: bool, swap: bo
     return {k: np.ascontiguousarray(v) for k, v in out.items()}
 
 
-class LloydDataset(Dataset):
-    """All items of one split, rebuilt once and kept in memory (they are small)."""
+def crop(arrays: dict[str, np.ndarray], size: int, margin: int) -> dict:
+    """A random ``size`` x ``size`` window of the grid (all maps alike) plus a ``weight`` map.
 
-    def __init__(self, root: str | Path, split: str, subcells: int, augment: bool) -> None:
+    The weight is 0 within ``margin`` cells of a window edge that cuts the image (the net
+    lacks context there) and 1 elsewhere; a grid smaller than the window is kept whole.
+    """
+    rows, cols = arrays["coarse"].shape[-2:]
+    i0 = int(torch.randint(max(1, rows - size + 1), (1,)))
+    j0 = int(torch.randint(max(1, cols - size + 1), (1,)))
+    i1, j1 = min(rows, i0 + size), min(cols, j0 + size)
+    out = {}
+    for key, a in arrays.items():
+        s = a.shape[-1] // cols
+        out[key] = a[..., s * i0 : s * i1, s * j0 : s * j1]
+    weight = np.ones((1, i1 - i0, j1 - j0), np.float32)
+    weight[:, :margin] *= i0 == 0
+    weight[:, weight.shape[1] - margin :] *= i1 == rows
+    weight[:, :, :margin] *= j0 == 0
+    weight[:, :, weight.shape[2] - margin :] *= j1 == cols
+    return out | {"weight": weight}
+
+
+class LloydDataset(Dataset):
+    """All items of one split, rebuilt once and kept in memory (they are small).
+
+    Training items are cropped to ``crop`` cells (0: whole) and randomly flipped and
+    transposed when ``augment`` is on.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        split: str,
+        subcells: int,
+        augment: bool,
+        crop: int = 0,
+        margin: int = 4,
+    ) -> None:
         self.root = Path(root)
         manifest = json.loads((self.root / "manifest.json").read_text())
         names = [item["name"] for item in manifest["items"] if item["split"] == split]
         self.examples = [load_example(self.root, name, subcells) for name in names]
         self.augment = augment
+        self.crop = crop
+        self.margin = margin
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -96,6 +132,10 @@ class LloydDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, np.ndarray]:
         ex = self.examples[index]
         arrays = {"fine": ex.fine, "coarse": ex.coarse, "target": ex.target, "spacing": ex.spacing}
+        if self.crop:
+            arrays = crop(arrays, self.crop, self.margin)
+        else:
+            arrays["weight"] = np.ones_like(ex.spacing)
         if not self.augment:
             return arrays
         flips = torch.randint(2, (3,)).bool().tolist()
@@ -124,35 +164,37 @@ def collate(items: list[dict[str, np.ndarray]]) -> dict[str, Tensor]:
     return batch
 
 
-def shifted_pairs(x: Tensor, di: int, dj: int) -> tuple[Tensor, Tensor]:
-    """Views (a, b) of ``x`` (..., R, C) with b[i, j] = x[i + di, j + dj] (di >= 0)."""
-    rows, cols = x.shape[-2:]
-    j0, j1 = max(0, -dj), cols - max(0, dj)
-    return x[..., : rows - di, j0:j1], x[..., di:, j0 + dj : j1 + dj]
-
-
 def spacing_penalty(
-    offsets: Tensor, selected: Tensor, spacing: Tensor, margin: float, radius: int
+    offsets: Tensor,
+    selected: Tensor,
+    spacing: Tensor,
+    margin: float,
+    radius: int,
+    weight: Tensor | None = None,
 ) -> Tensor:
-    """Mean over dots of the squared hinge (1 - d / (margin d_hex))_+ over nearby dot pairs.
+    """Mean over dots of sum_j (1 - d_ij / (margin d_hex))_+^2 over dots j within ``radius``.
 
-    offsets (B, 2, R, C); selected and spacing (B, 1, R, C). Pairs are selected cells at
-    most ``radius`` cells apart (each pair once); d_hex is the pair's mean local hexagonal
-    spacing, all in cell units.
+    offsets (B, 2, R, C) in cells; selected, spacing (local hexagonal spacing d_hex, the
+    pair's mean is used) and the optional per-cell ``weight`` of the centre dot
+    (B, 1, R, C). Neighbours are gathered with one unfold, so the graph stays small.
     """
-    selected, spacing = selected[:, 0], spacing[:, 0]
-    total = offsets.new_zeros(())
-    for di in range(radius + 1):
-        for dj in range(-radius, radius + 1):
-            if di == 0 and dj <= 0:
-                continue
-            oa, ob = shifted_pairs(offsets, di, dj)
-            sa, sb = shifted_pairs(selected, di, dj)
-            ha, hb = shifted_pairs(spacing, di, dj)
-            d = torch.sqrt((dj + ob[:, 0] - oa[:, 0]) ** 2 + (di + ob[:, 1] - oa[:, 1]) ** 2 + 1e-8)
-            hinge = F.relu(1 - d / (margin * 0.5 * (ha + hb)).clamp(min=1e-3))
-            total = total + (hinge**2 * sa * sb).sum()
-    return total / selected.sum().clamp(min=1)
+    b, _, rows, cols = offsets.shape
+    ys = torch.arange(rows, dtype=offsets.dtype, device=offsets.device)
+    xs = torch.arange(cols, dtype=offsets.dtype, device=offsets.device)
+    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"))
+    maps = torch.cat([offsets + grid, selected, spacing], dim=1)
+    k = 2 * radius + 1
+    near = F.unfold(maps, k, padding=radius).view(b, 4, k * k, rows * cols)
+    centre = maps.view(b, 4, 1, rows * cols)
+    d = torch.sqrt(((near[:, :2] - centre[:, :2]) ** 2).sum(dim=1) + 1e-8)
+    threshold = (margin * 0.5 * (near[:, 3] + centre[:, 3])).clamp(min=1e-3)
+    hinge = F.relu(1 - d / threshold) ** 2
+    not_self = torch.ones(k * k, 1, dtype=offsets.dtype, device=offsets.device)
+    not_self[k * k // 2] = 0
+    centre_weight = selected if weight is None else selected * weight
+    centre_weight = centre_weight.view(b, 1, rows * cols)
+    total = (hinge * near[:, 2] * not_self * centre_weight).sum()
+    return total / centre_weight.sum().clamp(min=1)
 
 
 # ----------------------------------------------------------------------- task interface
@@ -180,8 +222,11 @@ def prepare(cfg: dict[str, Any]) -> None:
 def make_dataset(cfg: dict[str, Any], split: str) -> LloydDataset:
     """The split's items; training items are randomly flipped/transposed when augmenting."""
     subcells = make_config(ARCH, _model_config(cfg)).subcells
-    augment = split == "train" and cfg["data"].get("augment", True)
-    return LloydDataset(cfg["data"]["dir"], split, subcells, augment)
+    train = split == "train"
+    augment = train and cfg["data"].get("augment", True)
+    crop_cells = cfg["data"].get("crop", 0) if train else 0
+    margin = cfg["data"].get("crop_margin", 4)
+    return LloydDataset(cfg["data"]["dir"], split, subcells, augment, crop_cells, margin)
 
 
 def compute_loss(model: torch.nn.Module, batch: dict[str, Tensor], cfg: dict) -> dict[str, Tensor]:
@@ -189,15 +234,21 @@ def compute_loss(model: torch.nn.Module, batch: dict[str, Tensor], cfg: dict) ->
     loss_cfg = cfg["loss"]
     pred = model(batch["fine"], batch["coarse"])
     selected = batch["coarse"][:, :1]
-    count = selected.sum().clamp(min=1)
+    weighted = selected * batch["weight"]
+    count = weighted.sum().clamp(min=1)
     huber = F.smooth_l1_loss(pred, batch["target"], reduction="none", beta=loss_cfg["huber_beta"])
-    offset = (huber * selected).sum() / count
+    offset = (huber * weighted).sum() / count
     spacing = spacing_penalty(
-        pred, selected, batch["spacing"], loss_cfg["spacing_margin"], loss_cfg["spacing_radius"]
+        pred,
+        selected,
+        batch["spacing"],
+        loss_cfg["spacing_margin"],
+        loss_cfg["spacing_radius"],
+        batch["weight"],
     )
     with torch.no_grad():
         err = torch.linalg.vector_norm(pred - batch["target"], dim=1, keepdim=True)
-        mae = (err * selected).sum() / count
+        mae = (err * weighted).sum() / count
     return {
         "total": offset + loss_cfg["spacing"] * spacing,
         "offset": offset,
