@@ -282,6 +282,8 @@ def train_epoch(model, loader, optimizer, scheduler, scaler, cfg, device, progre
         if bar is not None and (step % train["log_every"] == 0 or step == len(loader) - 1):
             text = " ".join(f"{k} {v / (step + 1):.4f}" for k, v in sums.items())
             progress.update(bar, completed=step + 1, description=f"train {text}")
+            if not progress.console.is_terminal:
+                progress.console.print(f"step {step + 1}/{len(loader)} {text}")
     if bar is not None:
         progress.remove_task(bar)
     return sums, len(loader)
