@@ -4,7 +4,8 @@
 rerun after Ctrl-C (or a killed job) picks up where it stopped; every output is written
 atomically, so a stop never leaves a half-written file under an output's name. Images are
 decoded in background threads; for the neural engine, equal-size images share one network
-batch. A broken input is reported, counted and skipped; the run goes on.
+batch; a classical engine can instead run in several processes. A broken input is
+reported, counted and skipped; the run goes on.
 """
 
 from __future__ import annotations
