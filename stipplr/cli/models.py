@@ -45,7 +45,7 @@ def _metrics_text(metrics: dict[str, Any]) -> str:
     """The numbers worth a table cell: the held-out means when present, else top-level."""
     held_out = metrics.get("held_out")
     scores = held_out.get("mean", {}) if isinstance(held_out, dict) else metrics
-    return ", ".join(f"{k}={v:.3g}" for k, v in scores.items() if isinstance(v, (int, float)))
+    return "\n".join(f"{k}={v:.3g}" for k, v in scores.items() if isinstance(v, (int, float)))
 
 
 @app.command("models")
@@ -63,7 +63,9 @@ def models_command(
     if not rows:
         typer.echo(f"no trained models ship with this version (looked in {WEIGHTS_DIR})")
         return
-    table = Table("name", "arch", "dots", "held-out metrics (mean)", "description")
+    table = Table("name", "arch", "dots")
+    table.add_column("held-out metrics (mean)", no_wrap=True)
+    table.add_column("description")
     for row in rows:
         if "error" in row:
             table.add_row(row["name"], "?", "", "", row["error"])
