@@ -34,7 +34,7 @@ UNTRAINED = "architecture only, untrained weights: speed only"
 
 def untrained_checkpoint(folder: Path, arch: str, **config: object) -> Path:
     """A random-weight checkpoint in a temporary folder (speed measurements only)."""
-    path = folder / f"{arch}-untrained.pt"
+    path = folder / f"{arch}-untrained-{len(list(folder.glob('*.pt')))}.pt"
     torch.manual_seed(0)
     save_checkpoint(path, build_model(arch, config), arch, make_config(arch, config))
     return path
