@@ -22,6 +22,7 @@ import torch
 from stipplr import neural
 from stipplr.batch import Runner, discover, plan
 from stipplr.checkpoints import save_checkpoint
+from stipplr.devices import configure_threads
 from stipplr.images import load_image
 from stipplr.models import build_model, make_config
 from stipplr.settings import resolve_settings
@@ -88,10 +89,15 @@ def batch_speed(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: stipplr's choice)"
+    )
     parser.add_argument("--points", type=int, default=5000)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    else:
+        configure_threads()
     n, reps = args.points, args.repeats
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

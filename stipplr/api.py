@@ -10,7 +10,7 @@ import numpy as np
 from stipplr import __version__
 from stipplr.dots import Stipple
 from stipplr.engines import CLASSICAL_ENGINES, run_engine
-from stipplr.engines.cells import cell_colours, tone_radii
+from stipplr.engines.cells import cell_colours, tone_radii, window_colours
 from stipplr.errors import OptionError
 from stipplr.images import ImageLike, load_image
 from stipplr.tone import Tone, darkness
@@ -98,7 +98,9 @@ def stipple(
         xy = run_engine(engine, dark, n, seed=seed, **options)
         colours = None
     xy = np.clip(np.asarray(xy, dtype=np.float64), 0.0, 1.0)
-    if colours is None:
+    if colours is None and engine == "neural":  # keep the one-pass engine fast
+        colours = window_colours(xy, rgb, np.sqrt(width * height / max(len(xy), 1)))
+    elif colours is None:
         colours = cell_colours(xy, rgb)
     radii = None if radius is None else tone_radii(xy, dark, *_check_radius(radius))
     meta["points"] = len(xy)

@@ -28,6 +28,7 @@ import numpy as np
 
 import renderers
 from stipplr.api import default_engine, stipple
+from stipplr.dots import Stipple
 from stipplr.errors import OptionError, StipplrError
 from stipplr.images import is_image_path, load_image
 from stipplr.settings import Settings
@@ -44,6 +45,8 @@ FORMATS: dict[str, tuple[str, str]] = {
 """``--format`` -> (renderer, output extension)."""
 BUCKET_WINDOW = 4
 """The neural engine looks this many batches ahead for images of equal size."""
+WRITES_AHEAD = 2
+"""Files queued on the writer thread before stippling waits for the oldest."""
 
 
 @dataclass(frozen=True)
@@ -255,18 +258,26 @@ Outcome = tuple[int, list[str]]
 """A finished job: its number of dots and the warnings it raised."""
 
 
-def stipple_to_file(
-    job: Job, rgb: np.ndarray | None, kwargs: dict[str, Any], renderer: str, options: Any
-) -> Outcome:
-    """Stipple one image (decoded ``rgb``, or None to read ``job.source``) and write it."""
+def stipple_job(
+    job: Job, rgb: np.ndarray | None, kwargs: dict[str, Any]
+) -> tuple[Stipple, list[str]]:
+    """Stipple one image (decoded ``rgb``, or None to read ``job.source``); also its warnings."""
     if rgb is None:
         rgb = load_image(job.source)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = stipple(rgb, **kwargs)
     result = result.replace(meta={**result.meta, "source": job.source.name})
+    return result, [str(w.message) for w in caught]
+
+
+def stipple_to_file(
+    job: Job, rgb: np.ndarray | None, kwargs: dict[str, Any], renderer: str, options: Any
+) -> Outcome:
+    """Stipple one image and write it."""
+    result, notes = stipple_job(job, rgb, kwargs)
     renderers.get(renderer).write(result, job.output, options)
-    return len(result), [str(w.message) for w in caught]
+    return len(result), notes
 
 
 def _stipple_in_worker(
@@ -298,11 +309,14 @@ class Runner:
             **settings.renderer_options(chosen.name, chosen.option_names())
         )
         self.report = report or (lambda job, status, message: None)
+        self.default_batch = 1
+        """Images per network batch unless told: on the CPU a batch only adds bookkeeping."""
         if self.kwargs["engine"] == "neural":  # a missing or broken model stops the run up front
             from stipplr import neural  # torch is imported only when the network runs
 
             loaded = neural.load_model(self.kwargs["model"], self.kwargs["device"])
             neural.check_points(loaded, self.kwargs["points"])
+            self.default_batch = 1 if loaded.device.type == "cpu" else 4
 
     def _prime(self, images: list[tuple[Job, np.ndarray]]) -> contextlib.AbstractContextManager:
         """For the neural engine, one network batch per bucket of equal-size images."""
@@ -318,14 +332,22 @@ class Runner:
         return neural.primed(rgbs, darks, self.kwargs["points"], **options)
 
     def _one(self, job: Job, rgb: np.ndarray, summary: Summary) -> None:
-        """Stipple and write one decoded image in this process."""
+        """Stipple one decoded image here and hand it to the writer thread, so rendering
+        and encoding the file overlap with stippling the next image."""
         try:
-            outcome: Outcome | BaseException = stipple_to_file(
-                job, rgb, self.kwargs, self.renderer.name, self.options
-            )
-        except Exception as exc:  # recorded (or re-raised if it is a settings error) below
-            outcome = exc
-        self._record(job, outcome, summary)
+            result, notes = stipple_job(job, rgb, self.kwargs)
+        except Exception as exc:  # recorded (or re-raised if it is a settings error)
+            self._record(job, exc, summary)
+            return
+        future = self._writer.submit(self.renderer.write, result, job.output, self.options)
+        self._writing.append((job, future, (len(result), notes)))
+        self._finish_writes(summary, keep=WRITES_AHEAD)
+
+    def _finish_writes(self, summary: Summary, keep: int = 0) -> None:
+        """Wait for queued writes, oldest first, until at most ``keep`` are in flight."""
+        while len(self._writing) > keep:
+            job, future, outcome = self._writing.pop(0)
+            self._record(job, future.exception() or outcome, summary)
 
     def _record(self, job: Job, outcome: Outcome | BaseException, summary: Summary) -> None:
         """Count a finished job; a per-image problem is reported, a settings error raised."""
@@ -382,11 +404,15 @@ class Runner:
         batch_size = max(1, batch_size) if self.kwargs["engine"] == "neural" else 1
         window = batch_size * BUCKET_WINDOW if batch_size > 1 else 1
         executor = ThreadPoolExecutor(max(1, workers), thread_name_prefix="stipplr-decode")
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="stipplr-write")
+        self._writing = []
         try:
             for group in _groups(_decode(executor, todo, max(1, workers) + window), window):
                 self._bucket(group, batch_size, summary)
         finally:
             executor.shutdown(wait=False, cancel_futures=True)
+            self._finish_writes(summary)  # files being written are finished, even on Ctrl-C
+            self._writer.shutdown(wait=True)
 
     def run(
         self,
@@ -394,7 +420,7 @@ class Runner:
         *,
         overwrite: bool = False,
         workers: int = 2,
-        batch_size: int = 4,
+        batch_size: int | None = None,
         processes: int = 1,
     ) -> Summary:
         """Stipple ``jobs``; Ctrl-C stops after cleaning up and returns the partial summary.
@@ -411,7 +437,7 @@ class Runner:
             if processes > 1 and self.kwargs["engine"] != "neural":
                 self._in_processes(todo, processes, summary)
             else:
-                self._in_threads(todo, workers, batch_size, summary)
+                self._in_threads(todo, workers, batch_size or self.default_batch, summary)
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:

@@ -81,7 +81,10 @@ def batch_command(
         typer.Option(help="Process part i of n (0-based, i/n); default from SLURM array vars."),
     ] = None,
     workers: Annotated[int, typer.Option(help="Background image-decoding threads.")] = 2,
-    batch_size: Annotated[int, typer.Option(help="Images per network batch (neural).")] = 4,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(help="Images per network batch (neural; default 4 on a GPU, 1 on the CPU)."),
+    ] = None,
     processes: Annotated[
         int, typer.Option("--jobs", "-j", min=1, help="Processes for classical engines.")
     ] = 1,

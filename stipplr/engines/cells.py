@@ -7,6 +7,7 @@ over that labelling give Lloyd centroids, dot colours and capacities.
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 from scipy.spatial import cKDTree
 
 
@@ -52,12 +53,24 @@ def cell_colours(xy: np.ndarray, rgb: np.ndarray) -> np.ndarray:
     return np.clip(mean, 0, 1).astype(np.float32)
 
 
+def window_colours(xy: np.ndarray, rgb: np.ndarray, window_px: float) -> np.ndarray:
+    """Mean source colour in a square window about each dot, shape (N, 3) in [0, 1].
+
+    A fast stand-in for :func:`cell_colours` (one box filter instead of labelling every
+    pixel): a window one mean spacing wide averages about one cell's area.
+    """
+    height, width = rgb.shape[:2]
+    size = max(1, int(round(window_px)))
+    mean = ndimage.uniform_filter(np.asarray(rgb, np.float32), size=(size, size, 1), mode="nearest")
+    px = np.clip((xy[:, 0] * width).astype(int), 0, width - 1)
+    py = np.clip((xy[:, 1] * height).astype(int), 0, height - 1)
+    return np.clip(mean[py, px], 0, 1).astype(np.float32)
+
+
 def tone_radii(
     xy: np.ndarray, darkness: np.ndarray, r_min: float, r_max: float, sigma: float = 2.0
 ) -> np.ndarray:
     """Dot radius from local darkness: r_min in light areas up to r_max in black ones."""
-    from scipy import ndimage
-
     height, width = darkness.shape
     smooth = ndimage.gaussian_filter(darkness.astype(np.float32), sigma)
     px = np.clip((xy[:, 0] * width).astype(int), 0, width - 1)
