@@ -36,7 +36,6 @@ from stipplr.cli import app
 from stipplr.cli import options as o
 from stipplr.cli.common import cli_errors, parse_options
 from stipplr.errors import OptionError
-from stipplr.settings import resolve_settings
 
 
 def _interrupt_on_sigterm() -> None:
@@ -65,8 +64,10 @@ def _summary_line(s: Summary) -> str:
 
 @app.command("batch")
 @cli_errors
+@o.with_shared_options
 def batch_command(
     inputs: Annotated[list[str], typer.Argument(help="Image files, folders (recursive), globs.")],
+    shared: o.SharedOptions,
     output_format: Annotated[
         str, typer.Option("--format", "-f", help="png | svg | plot | npz | csv.")
     ] = "png",
@@ -90,22 +91,7 @@ def batch_command(
     ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
-    points: o.Points = None,
-    engine: o.Engine = None,
-    model: o.Model = None,
-    device: o.Device = None,
-    seed: o.Seed = None,
-    gamma: o.Gamma = None,
-    contrast: o.Contrast = None,
-    brightness: o.Brightness = None,
-    white_cutoff: o.WhiteCutoff = None,
-    edge: o.Edge = None,
-    invert: o.Invert = None,
-    radius_min: o.RadiusMin = None,
-    radius_max: o.RadiusMax = None,
     option: o.RenderOptions = None,
-    engine_option: o.EngineOptions = None,
-    preset: o.Preset = None,
 ) -> None:
     """Stipple many images; reruns skip finished outputs. Exit 1 if any file failed.
 
@@ -113,29 +99,7 @@ def batch_command(
     """
     if output_format not in FORMATS:
         raise OptionError(f"unknown format {output_format!r} (choose from {', '.join(FORMATS)})")
-    settings = resolve_settings(
-        "batch",
-        preset,
-        stipple=o.given(
-            points=points,
-            engine=engine,
-            model=model,
-            device=device,
-            seed=seed,
-            radius_min=radius_min,
-            radius_max=radius_max,
-        ),
-        tone=o.given(
-            gamma=gamma,
-            contrast=contrast,
-            brightness=brightness,
-            white_cutoff=white_cutoff,
-            edge=edge,
-            invert=invert,
-        ),
-        engine_options=parse_options(engine_option),
-        render=parse_options(option),
-    )
+    settings = shared.settings("batch", render=parse_options(option))
     renderer, extension = FORMATS[output_format]
     jobs = plan_jobs(discover(inputs, out), out, extension)
     jobs = shard_jobs(jobs, *parse_shard(shard))

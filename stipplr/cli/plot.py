@@ -15,16 +15,17 @@ from stipplr.cli import options as o
 from stipplr.cli.common import cli_errors, parse_options
 from stipplr.dots import Stipple
 from stipplr.plotter import make_plot, plot_format, write_plot, write_preview
-from stipplr.settings import resolve_settings
 
 Text = str | None
 
 
 @app.command("plot")
 @cli_errors
+@o.with_shared_options
 def plot_command(
     source: Annotated[Path, typer.Argument(help="Input image, or a .npz saved stipple.")],
     output: o.Output,
+    shared: o.SharedOptions,
     paper: Annotated[
         Text, typer.Option(help="a4 | a3 | a5 | letter | ... or WxH (300x218mm).")
     ] = None,
@@ -56,52 +57,18 @@ def plot_command(
     preview_travel: Annotated[
         bool, typer.Option(help="Show pen-up moves in the preview (light red).")
     ] = False,
-    points: o.Points = None,
-    engine: o.Engine = None,
-    model: o.Model = None,
-    device: o.Device = None,
-    seed: o.Seed = None,
-    gamma: o.Gamma = None,
-    contrast: o.Contrast = None,
-    brightness: o.Brightness = None,
-    white_cutoff: o.WhiteCutoff = None,
-    edge: o.Edge = None,
-    invert: o.Invert = None,
-    radius_min: o.RadiusMin = None,
-    radius_max: o.RadiusMax = None,
     option: Annotated[
         list[str] | None,
         typer.Option("--option", "-O", help="Plot option KEY=VALUE (see `stipplr renderers`)."),
     ] = None,
-    engine_option: o.EngineOptions = None,
-    preset: o.Preset = None,
 ) -> None:
     """Make a pen-plotter file: SVG (AxiDraw, saxi, vpype), HPGL or G-code.
 
     Example: stipplr plot photo.jpg -o photo.svg --paper a4 --pen 0.3mm --points 8000
     """
     plot_format(output)
-    settings = resolve_settings(
+    settings = shared.settings(
         "plot",
-        preset,
-        stipple=o.given(
-            points=points,
-            engine=engine,
-            model=model,
-            device=device,
-            seed=seed,
-            radius_min=radius_min,
-            radius_max=radius_max,
-        ),
-        tone=o.given(
-            gamma=gamma,
-            contrast=contrast,
-            brightness=brightness,
-            white_cutoff=white_cutoff,
-            edge=edge,
-            invert=invert,
-        ),
-        engine_options=parse_options(engine_option),
         plot={
             **parse_options(option),
             **o.given(
