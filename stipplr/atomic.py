@@ -6,10 +6,24 @@ An interrupted run therefore never leaves a half-written output behind.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+
+def _suffix(target: Path) -> str:
+    return f".tmp{target.suffix}"
+
+
+def stale_temps(path: str | os.PathLike[str]) -> list[Path]:
+    """Temp files an interrupted :func:`atomic_path` left beside ``path``."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        return []
+    pattern = f".{glob.escape(target.stem)}.*{glob.escape(_suffix(target))}"
+    return sorted(target.parent.glob(pattern))
 
 
 @contextlib.contextmanager
@@ -21,9 +35,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}"
-    )
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=_suffix(target))
     os.close(fd)
     tmp_path = Path(tmp)
     os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get normal modes

@@ -28,6 +28,7 @@ import numpy as np
 
 import renderers
 from stipplr.api import default_engine, stipple
+from stipplr.atomic import stale_temps
 from stipplr.dots import Stipple
 from stipplr.errors import OptionError, StipplrError
 from stipplr.images import is_image_path, load_image
@@ -199,10 +200,8 @@ def pending(jobs: list[Job], overwrite: bool = False) -> list[Job]:
 
 def remove_stale_temps(job: Job) -> None:
     """Delete temp files a killed run left beside this job's output (see stipplr.atomic)."""
-    pattern = f".{glob.escape(job.output.stem)}.*.tmp{glob.escape(job.output.suffix)}"
-    if job.output.parent.is_dir():
-        for stale in job.output.parent.glob(pattern):
-            stale.unlink(missing_ok=True)
+    for stale in stale_temps(job.output):
+        stale.unlink(missing_ok=True)
 
 
 def choose_engine(engine: str | None) -> tuple[str, str | None]:
@@ -284,7 +283,7 @@ def _stipple_in_worker(
     job: Job, kwargs: dict[str, Any], renderer: str, options: Any
 ) -> Outcome | StipplrError:
     """:func:`stipple_to_file` in a worker process. A per-image error comes back as a plain
-    one-line StipplrError: not every exception type survives pickling (ImageError does not)."""
+    one-line StipplrError: not every exception type (e.g. from third-party decoders) pickles."""
     try:
         return stipple_to_file(job, None, kwargs, renderer, options)
     except OptionError:

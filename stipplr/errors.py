@@ -13,6 +13,10 @@ class ImageError(StipplrError):
         self.path = path
         self.reason = reason
 
+    def __reduce__(self) -> tuple:
+        """Rebuild from (path, reason) so the error crosses process boundaries."""
+        return (type(self), (self.path, self.reason))
+
 
 class OptionError(StipplrError):
     """An option has a bad value (unknown name, out of range, wrong type)."""
