@@ -139,3 +139,25 @@ def test_image_outputs_are_written(images, tmp_path, suffix):
     assert result.exit_code == 0, result.output
     assert out.stat().st_size > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["images", out.name]  # no temp files
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["-o", "out.xyz"], "no renderer"),
+        (["-o", "out.png", "-O", "wobble=1"], "wobble"),
+        (["-o", "out.png", "--renderer", "crayon"], "unknown renderer"),
+    ],
+)
+def test_bad_output_fails_before_stippling(images, tmp_path, monkeypatch, args, fragment):
+    """Regression: the output format and renderer options were checked only after the
+    (possibly long) stippling; now they fail first."""
+    import stipplr.cli.stipple as command
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("stippled before checking the output")
+
+    monkeypatch.setattr(command, "stipple_image", never)
+    args = [str(tmp_path / a) if a.startswith("out.") else a for a in args]
+    result = stipple(images["gradient"], *args, "--engine", "dither")
+    assert_one_line_error(result, fragment)

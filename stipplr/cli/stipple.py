@@ -31,8 +31,8 @@ def stipple_command(
     Example: stipplr stipple photo.jpg -o photo.svg --points 5000 --engine lbg
     """
     settings = shared.settings("stipple", render=parse_options(option))
-    result = stipple_image(image, **settings.stipple_kwargs())
     chosen = renderers.get(renderer) if renderer else renderers.for_path(output)
-    options = settings.renderer_options(chosen.name, chosen.option_names())
-    written = renderers.render(result, output, chosen.name, **options)
-    typer.echo(f"{written}: {len(result)} dots ({result.meta['engine']})")
+    options = chosen.make_options(**settings.renderer_options(chosen.name, chosen.option_names()))
+    result = stipple_image(image, **settings.stipple_kwargs())  # bad outputs fail before this
+    chosen.write(result, output, options)
+    typer.echo(f"{output}: {len(result)} dots ({result.meta['engine']})")
