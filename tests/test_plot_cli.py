@@ -101,3 +101,12 @@ def test_bad_options_are_one_line_errors(tmp_path, saved, args, fragment):
 def test_unknown_output_extension_fails_before_any_work(tmp_path, saved):
     result = plot(saved, "-o", tmp_path / "out.pdf")
     assert result.exit_code == 2 and "plot files end in" in result.stderr
+
+
+def test_unwritable_preview_format_fails_before_any_work(tmp_path, saved):
+    """Regression: a preview extension PIL cannot write failed only after the plot was
+    written; now nothing is written and the error names the preview file."""
+    out = tmp_path / "out.svg"
+    result = plot(saved, "-o", out, "--preview", tmp_path / "preview.xyz")
+    assert result.exit_code == 2 and "preview.xyz" in result.stderr, result.output
+    assert "Traceback" not in result.output and not out.exists()

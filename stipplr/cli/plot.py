@@ -14,7 +14,7 @@ from stipplr.cli import app
 from stipplr.cli import options as o
 from stipplr.cli.common import cli_errors, parse_options
 from stipplr.dots import Stipple
-from stipplr.plotter import make_plot, plot_format, write_plot, write_preview
+from stipplr.plotter import check_preview_path, make_plot, plot_format, write_plot, write_preview
 
 Text = str | None
 
@@ -67,6 +67,8 @@ def plot_command(
     Example: stipplr plot photo.jpg -o photo.svg --paper a4 --pen 0.3mm --points 8000
     """
     plot_format(output)
+    if preview is not None:
+        check_preview_path(preview)
     settings = shared.settings(
         "plot",
         plot={

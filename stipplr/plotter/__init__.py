@@ -10,7 +10,7 @@ from stipplr.plotter.build import Plot, make_plot
 from stipplr.plotter.document import Layer, Pen, PlotDocument
 from stipplr.plotter.files import FORMATS, plot_format, write_plot
 from stipplr.plotter.options import PlotOptions
-from stipplr.plotter.preview import write_preview
+from stipplr.plotter.preview import check_preview_path, write_preview
 from stipplr.plotter.stats import PlotStats
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "PlotDocument",
     "PlotOptions",
     "PlotStats",
+    "check_preview_path",
     "make_plot",
     "plot_format",
     "write_plot",

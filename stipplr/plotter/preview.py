@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -44,6 +45,13 @@ def preview_image(document: PlotDocument, pixels_per_mm: float = 8.0, travel: bo
     return image
 
 
+def check_preview_path(path: str | os.PathLike[str]) -> None:
+    """Refuse a preview file whose extension PIL cannot write, before any plotting work."""
+    fmt = Image.registered_extensions().get(Path(path).suffix.lower())
+    if fmt not in Image.SAVE:
+        raise OptionError(f"{path}: cannot write a preview in this format (use .png)")
+
+
 def write_preview(
     document: PlotDocument,
     path: str | os.PathLike[str],
@@ -53,6 +61,7 @@ def write_preview(
     """Save :func:`preview_image` atomically (format from the extension, PNG advised)."""
     if not pixels_per_mm > 0:
         raise OptionError(f"preview resolution must be > 0 pixels per mm, got {pixels_per_mm!r}")
+    check_preview_path(path)
     image = preview_image(document, pixels_per_mm, travel)
     with atomic_path(path) as tmp:
         try:
