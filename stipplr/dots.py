@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,8 @@ class Stipple:
         path = Path(path)
         if not path.is_file():
             raise StippleError(f"{path}: no such file")
+        if not zipfile.is_zipfile(path):  # else numpy's reason suggests unpickling it
+            raise StippleError(f"{path}: not a stipplr .npz file (not a zip archive)")
         try:
             with np.load(path, allow_pickle=False) as data:
                 width, height = (int(v) for v in data["size"])

@@ -117,6 +117,7 @@ def test_load_errors_name_the_file(tmp_path):
     with pytest.raises(StippleError, match="not a stipplr .npz file") as info:
         Stipple.load(junk)
     assert str(junk) in str(info.value)
+    assert "pickle" not in str(info.value)  # regression: numpy's reason advised unpickling
 
     other = tmp_path / "other.npz"
     np.savez(other, a=np.zeros(3))
