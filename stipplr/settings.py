@@ -33,7 +33,6 @@ class Settings:
     engine_options: dict[str, Any] = field(default_factory=dict)
     render: dict[str, Any] = field(default_factory=dict)
     plot: dict[str, Any] = field(default_factory=dict)
-    source: str | None = None
     explicit: dict[str, set[str]] = field(default_factory=dict)
 
     def merge(self, layer: dict[str, dict[str, Any]], origin: str) -> None:
@@ -86,7 +85,6 @@ def resolve_settings(command: str, preset: str | None, **explicit: dict[str, Any
 
         loaded = load_preset(preset, command)
         settings.merge(loaded.sections, loaded.origin)
-        settings.source = loaded.origin
     given = {k: v for k, v in explicit.items() if v}
     settings.merge(given, "command line")
     settings.explicit = {section: set(values) for section, values in given.items()}
