@@ -19,7 +19,7 @@ from typing import Any
 import platformdirs
 
 from stipplr.errors import OptionError, StipplrError
-from stipplr.settings import SECTIONS, STIPPLE_DEFAULTS
+from stipplr.settings import DEVICES, SECTIONS, STIPPLE_DEFAULTS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,7 +28,6 @@ else:  # pragma: no cover
 
 SHIPPED_DIR = Path(__file__).parent
 COMMANDS = ("stipple", "batch", "plot")
-DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import torch
 
 from stipplr.errors import OptionError
+from stipplr.settings import DEVICES
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_CPU_THREADS = 8
 """More intra-op threads than this rarely speeds up inference and starves other work."""
 

@@ -13,6 +13,8 @@ from typing import Any
 from stipplr.errors import OptionError
 
 SECTIONS = ("stipple", "tone", "engine_options", "render", "plot")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+"""Device names ``--device`` and presets accept (torch-free, so presets load fast)."""
 STIPPLE_DEFAULTS: dict[str, Any] = {
     "points": 5000,
     "engine": None,
