@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import pickle
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,15 @@ def _one_line(exc: BaseException, limit: int = 200) -> str:
     """An exception's message squeezed onto one short line."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _load_failure(path: Path, exc: BaseException) -> str:
+    """Why ``torch.load`` failed, in place of torch's own hint to load the file unsafely."""
+    if not zipfile.is_zipfile(path):
+        return "not a zip archive, or a truncated one"
+    if isinstance(exc, pickle.UnpicklingError):
+        return "holds objects other than tensors and plain values; refused for safety"
+    return _one_line(exc)
 
 
 def save_checkpoint(
@@ -74,7 +85,8 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file; all mean "unreadable"
-        raise StipplrError(f"{path}: not a readable checkpoint ({_one_line(exc)})") from None
+        reason = _load_failure(path, exc)
+        raise StipplrError(f"{path}: not a readable checkpoint ({reason})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise StipplrError(f"{path}: not a stipplr model checkpoint")
     version = payload.get("format_version")
