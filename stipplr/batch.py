@@ -141,6 +141,8 @@ def plan(found: list[tuple[Path, Path]], out_dir: Path, extension: str) -> list[
     (``a.jpg`` and ``a.png`` become ``a.jpg.svg`` and ``a.png.svg``.) No output may leave
     ``out_dir``, even through a symlink.
     """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OptionError(f"{out_dir}: the output folder is a file")
     root = out_dir.resolve()
     names = [rel.with_suffix(extension) for _, rel in found]
     counts: dict[Path, int] = {}

@@ -114,6 +114,16 @@ def test_unknown_format_and_missing_input(tmp_path):
     assert result.exit_code == 2 and "no such file or folder" in result.stderr
 
 
+def test_output_folder_that_is_a_file_is_one_error(tmp_path):
+    """Regression: every image failed on its own with "[Errno 17] File exists"."""
+    _photo(tmp_path / "a.png")
+    (tmp_path / "out").write_text("")
+    result, _ = _batch(str(tmp_path / "a.png"), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2, result.output
+    expected = f"stipplr: error: {tmp_path / 'out'}: the output folder is a file"
+    assert result.stderr.strip() == expected
+
+
 def test_plan_mirrors_and_resolves_clashes(tmp_path):
     root = tmp_path / "in"
     for name in ("p.jpg", "p.png", "s/q.tif"):
