@@ -46,6 +46,7 @@ def run(engine: str, dark: np.ndarray, n: int) -> dict[str, float]:
 
 
 def main() -> None:
+    """Print one table row per photo, dot count and engine."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, nargs="+", default=[1000, 5000, 20000])
     parser.add_argument("--photos", nargs="+", default=["coffee", "rocket", "chelsea"])

@@ -57,6 +57,7 @@ def network_speed(model: str, n: int, repeats: int, batch: int) -> tuple[float, 
     neural.predict_batch(rgbs, darks, n, model=model, device="cpu")  # load + warm up
 
     def work() -> int:
+        """Run the batched network ``repeats`` times; the images done."""
         for _ in range(repeats):
             neural.predict_batch(rgbs, darks, n, model=model, device="cpu")
         return repeats * batch
@@ -79,6 +80,7 @@ def batch_speed(
     runner = Runner(resolve_settings("batch", None, stipple=stipple), "png")
 
     def work() -> int:
+        """One batch run over the jobs; the images done."""
         summary = runner.run(jobs, overwrite=True)
         assert summary.done == len(jobs), summary.failed
         return summary.done
@@ -87,6 +89,7 @@ def batch_speed(
 
 
 def main() -> None:
+    """Print one row per model, input size and batch: images/s and CPU s/image."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(

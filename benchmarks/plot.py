@@ -35,6 +35,7 @@ def sample_dots(n: int, seed: int = 0) -> Stipple:
 
 
 def main() -> None:
+    """Print one row per dot count and ordering: time and pen-up travel."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--seconds", type=float, default=30.0)

@@ -66,6 +66,7 @@ def time_case(stipple: Stipple, name: str, options: dict, folder: Path, repeat: 
 
 
 def main() -> None:
+    """Print one row per renderer and options: wall and CPU time, file size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=20_000)
     parser.add_argument("--size", type=int, default=2048, help="page long side in px")

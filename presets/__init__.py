@@ -102,6 +102,7 @@ def load_preset(name: str, command: str | None = None) -> Preset:
 
 
 def _check(ok: bool, path: Path, key: str, reason: str) -> None:
+    """One-line error naming the preset file and key unless ``ok``."""
     if not ok:
         raise OptionError(f"{path}: {key}: {reason}")
 
@@ -129,6 +130,7 @@ def validate_sections(sections: dict[str, dict[str, Any]], path: Path) -> None:
 
 
 def _check_stipple_value(key: str, value: Any, path: Path) -> None:
+    """Check one ``[stipple]`` value by its key (engine names, devices, numbers)."""
     from stipplr.engines import CLASSICAL_ENGINES
 
     where = f"stipple.{key}"
@@ -150,12 +152,14 @@ def _check_stipple_value(key: str, value: Any, path: Path) -> None:
 
 
 def _validate_tone(values: dict[str, Any]) -> None:
+    """``[tone]`` must build a :class:`~stipplr.tone.Tone`."""
     from stipplr.tone import Tone
 
     Tone.from_dict(values)
 
 
 def _validate_engine_options(values: dict[str, Any], engine: str | None) -> None:
+    """``[engine_options]`` must suit the preset's engine (any classical one when unset)."""
     from stipplr.engines import CLASSICAL_ENGINES, engine_options
 
     names = [engine] if engine in CLASSICAL_ENGINES else list(CLASSICAL_ENGINES)
@@ -181,6 +185,7 @@ def _validate_render(values: dict[str, Any]) -> None:
 
 
 def _validate_plot(values: dict[str, Any]) -> None:
+    """``[plot]`` must build the plot renderer's options."""
     import renderers
 
     renderers.get("plot").make_options(**values)

@@ -70,6 +70,7 @@ class Renderer:
 
 
 def _load(target: str) -> Renderer:
+    """Import the ``module:attribute`` a renderer entry point names."""
     module, attr = target.split(":")
     return getattr(importlib.import_module(module), attr)
 

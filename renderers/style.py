@@ -50,6 +50,7 @@ def _check_number(option: str, value: Any, *, integer: bool = False, optional: b
 
 
 def _check_bool(option: str, value: Any) -> None:
+    """Refuse a non-boolean value for ``option`` (``1`` or ``"yes"`` would pass silently)."""
     if not isinstance(value, bool):
         raise OptionError(f"{option}: expected true or false, got {value!r}")
 

@@ -30,6 +30,7 @@ def default_engine() -> str:
 
 
 def _check_points(points: int) -> int:
+    """``points`` as an int, or a one-line error unless it is a whole number in range."""
     if isinstance(points, bool) or int(points) != points or not 1 <= points <= MAX_POINTS:
         raise OptionError(f"points must be a whole number from 1 to {MAX_POINTS}, got {points}")
     return int(points)
@@ -108,6 +109,7 @@ def stipple(
 
 
 def _check_radius(radius: tuple[float, float]) -> tuple[float, float]:
+    """(r_min, r_max) as floats, or a one-line error unless 0 <= r_min <= r_max."""
     r_min, r_max = (float(r) for r in radius)
     if not 0 <= r_min <= r_max:
         raise OptionError(f"radius must satisfy 0 <= min <= max, got {r_min}, {r_max}")
@@ -115,4 +117,5 @@ def _check_radius(radius: tuple[float, float]) -> tuple[float, float]:
 
 
 def _jsonable(value: Any) -> bool:
+    """Whether an engine option can go into the stipple's JSON meta."""
     return isinstance(value, (str, int, float, bool, type(None), list, tuple, dict))

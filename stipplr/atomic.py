@@ -14,6 +14,7 @@ from pathlib import Path
 
 
 def _suffix(target: Path) -> str:
+    """Temp-file suffix: ``.tmp`` plus the target's own suffix, so formats still follow it."""
     return f".tmp{target.suffix}"
 
 

@@ -72,6 +72,7 @@ class Summary:
 
     @property
     def images_per_second(self) -> float:
+        """Finished images per second of wall time (0 before any time passed)."""
         return self.done / self.seconds if self.seconds > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:

@@ -90,6 +90,7 @@ def generate(size: int = DEFAULT_SIZE, sigma: float = SIGMA, seed: int = 0) -> n
 
 @lru_cache(maxsize=4)
 def _load_ranks(size: int) -> np.ndarray:
+    """The shipped rank map, read once and made read-only (it is shared)."""
     ranks = np.load(map_path(size))
     ranks.setflags(write=False)
     return ranks

@@ -18,6 +18,7 @@ _threads_set = False
 
 
 def _mps_available() -> bool:
+    """Whether Apple's MPS backend exists in this torch build and can run here."""
     return bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
 
 

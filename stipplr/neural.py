@@ -162,6 +162,7 @@ def _key(dark: np.ndarray, n: int, settings: tuple) -> bytes:
 
 
 def _settings(model: str | None, device: str | None, seed: int | None, options: dict) -> tuple:
+    """The request settings that, with the darkness, identify one prediction."""
     return (model, device, seed, sorted(options.items()))
 
 

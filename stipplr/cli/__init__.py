@@ -23,6 +23,7 @@ COMMAND_MODULES = ("stipple", "eval", "plot", "batch", "models", "renderers", "p
 
 
 def _version(value: bool) -> None:
+    """``--version``: print it and stop before any command runs."""
     if value:
         typer.echo(f"stipplr {__version__}")
         raise typer.Exit()

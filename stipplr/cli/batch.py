@@ -42,6 +42,7 @@ def _interrupt_on_sigterm() -> None:
     """Treat SIGTERM (a scheduler's stop) like Ctrl-C: finish cleanly, print the summary."""
 
     def handler(signum: int, frame: object) -> None:
+        """Raise KeyboardInterrupt in the main thread."""
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
@@ -51,10 +52,12 @@ class RateColumn(ProgressColumn):
     """Images per second."""
 
     def render(self, task: Task) -> Text:
+        """The task's speed, blank until known."""
         return Text(f"{task.speed:.2f} images/s" if task.speed else "", style="progress.data.speed")
 
 
 def _summary_line(s: Summary) -> str:
+    """The run's closing line: counts, dots, time and speed."""
     stopped = " (interrupted; rerun to resume)" if s.interrupted else ""
     return (
         f"{s.done} done, {s.skipped} skipped, {len(s.failed)} failed of {s.total}; "
@@ -116,6 +119,7 @@ def batch_command(
     )
 
     def report(job: Job, status: str, message: str | None) -> None:
+        """Print a job's error or warning and advance the bar when the job is finished."""
         if message:
             kind = "error" if status == "failed" else "warning"
             lines.print(f"stipplr: {kind}: {message}", markup=False)

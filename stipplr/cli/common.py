@@ -32,6 +32,7 @@ def cli_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        """Run the command; print its warnings and turn its errors into one line."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:

@@ -72,6 +72,7 @@ def render_table(rows: list[dict[str, float | str | None]]) -> Table:
 
 
 def _format(value: float | str | None) -> str:
+    """A table cell: four significant digits, ``-`` for a missing metric."""
     return "-" if value is None else f"{value:.4g}"
 
 

@@ -115,6 +115,7 @@ def with_shared_options(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        """Gather the shared flags into one SharedOptions and call the command."""
         shared = SharedOptions({name: kwargs.pop(name, None) for name in SHARED})
         return func(*args, shared=shared, **kwargs)
 

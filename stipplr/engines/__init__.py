@@ -46,7 +46,9 @@ def engine_options(name: str) -> dict[str, object]:
     }
 
 
-def run_engine(name: str, darkness: np.ndarray, n: int, *, seed: int | None = None, **options):
+def run_engine(
+    name: str, darkness: np.ndarray, n: int, *, seed: int | None = None, **options: object
+) -> np.ndarray:
     """Run engine ``name``; unknown options are refused with a one-line error."""
     allowed = engine_options(name)
     unknown = sorted(set(options) - set(allowed))

@@ -52,7 +52,9 @@ def _long_axes(labelling: Labelling, dots: np.ndarray) -> np.ndarray:
     return np.column_stack([np.cos(angle), np.sin(angle)]) * length[:, None]
 
 
-def _apply(labelling: Labelling, centroid: np.ndarray, remove: np.ndarray, split: np.ndarray):
+def _apply(
+    labelling: Labelling, centroid: np.ndarray, remove: np.ndarray, split: np.ndarray
+) -> None:
     """Move kept dots to ``centroid``, drop ``remove``, split ``split`` into two."""
     pts = labelling.pts
     gap = np.linalg.norm(centroid - pts, axis=1) / labelling.grid.spacing

@@ -85,6 +85,7 @@ class AdaIN(nn.Module):
         self.affine = nn.Linear(style_dim, 2 * channels)
 
     def forward(self, x: Tensor, style: Tensor) -> Tensor:
+        """Normalised ``x`` scaled by 1 + gamma and shifted by beta from ``style``."""
         gamma, beta = self.affine(style)[:, :, None, None, None].chunk(2, dim=1)
         return self.norm(x) * (1 + gamma) + beta
 
@@ -99,6 +100,7 @@ class DecoderBlock(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: Tensor, style: Tensor) -> Tensor:
+        """Convolution, AdaIN, ELU, dropout."""
         return self.dropout(F.elu(self.adain(self.conv(x), style)))
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 
 def _opt(default: object, help: str) -> object:
+    """A dataclass field with its ``stipplr renderers`` help text."""
     return field(default=default, metadata={"help": help})
 
 

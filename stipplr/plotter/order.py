@@ -94,6 +94,7 @@ class _Tour:
         self.tour, self.pos, self.m = np.arange(m), np.arange(m), m
 
     def dist(self, a: int, b: int) -> float:
+        """Distance between nodes ``a`` and ``b``."""
         return math.hypot(self.xs[a] - self.xs[b], self.ys[a] - self.ys[b])
 
     def next(self, a: int, step: int = 1) -> int:

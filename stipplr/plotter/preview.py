@@ -16,10 +16,13 @@ TRAVEL_COLOUR = (255, 170, 170)  # pen-up moves: light red, drawn under the ink
 
 
 def _pixels(path: np.ndarray, scale: float) -> list[tuple[float, float]]:
+    """Path points (complex mm) as (x, y) pixel tuples for PIL's drawing calls."""
     return list(zip((path.real * scale).tolist(), (path.imag * scale).tolist(), strict=True))
 
 
-def preview_image(document: PlotDocument, pixels_per_mm: float = 8.0, travel: bool = False):
+def preview_image(
+    document: PlotDocument, pixels_per_mm: float = 8.0, travel: bool = False
+) -> Image.Image:
     """The page as an RGB image: each path stroked at its pen's width with round ends."""
     size = (
         max(1, round(document.width * pixels_per_mm)),
