@@ -30,7 +30,7 @@ import renderers
 from stipplr.api import default_engine, stipple
 from stipplr.atomic import stale_temps
 from stipplr.dots import Stipple
-from stipplr.errors import OptionError, StipplrError
+from stipplr.errors import OptionError, StipplrError, one_line
 from stipplr.images import is_image_path, load_image
 from stipplr.settings import Settings
 from stipplr.tone import Tone, darkness
@@ -252,7 +252,7 @@ def _groups(decoded: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
 
 def _message(job: Job, exc: BaseException) -> str:
     """One line naming the file and the reason."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = one_line(exc, limit=None)
     return text if str(job.source) in text else f"{job.source}: {text}"
 
 

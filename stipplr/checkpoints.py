@@ -22,17 +22,11 @@ from torch import nn
 
 from stipplr import __version__
 from stipplr.atomic import atomic_path
-from stipplr.errors import StipplrError
+from stipplr.errors import StipplrError, one_line
 from stipplr.models import build_model
 
 FORMAT = "stipplr-model"
 FORMAT_VERSION = 1
-
-
-def _one_line(exc: BaseException, limit: int = 200) -> str:
-    """An exception's message squeezed onto one short line."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _load_failure(path: Path, exc: BaseException) -> str:
@@ -41,7 +35,7 @@ def _load_failure(path: Path, exc: BaseException) -> str:
         return "not a zip archive, or a truncated one"
     if isinstance(exc, pickle.UnpicklingError):
         return "holds objects other than tensors and plain values; refused for safety"
-    return _one_line(exc)
+    return one_line(exc)
 
 
 def save_checkpoint(
@@ -123,11 +117,11 @@ def _build(
     except StipplrError as exc:
         raise StipplrError(f"{path}: {exc}") from None
     except (TypeError, ValueError) as exc:
-        raise StipplrError(f"{path}: config does not fit {arch!r} ({_one_line(exc)})") from None
+        raise StipplrError(f"{path}: config does not fit {arch!r} ({one_line(exc)})") from None
     try:
         model.load_state_dict(state, assign=on == "meta")
     except RuntimeError as exc:
         raise StipplrError(
-            f"{path}: weights do not fit architecture {arch!r} ({_one_line(exc)})"
+            f"{path}: weights do not fit architecture {arch!r} ({one_line(exc)})"
         ) from None
     return model

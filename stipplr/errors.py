@@ -1,6 +1,15 @@
 """Errors stipplr raises for bad input: each prints as one line naming the culprit."""
 
 
+def one_line(exc: BaseException, limit: int | None = 200) -> str:
+    """``exc``'s message on one line (cut to ``limit`` characters), its type when it has none.
+
+    Third-party errors can span lines; stipplr quotes them as the reason of a one-line error.
+    """
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
+
+
 class StipplrError(Exception):
     """Base class of stipplr's user-facing errors (one-line message, non-zero exit)."""
 

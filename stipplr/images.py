@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from stipplr.errors import ImageError
+from stipplr.errors import ImageError, one_line
 
 ImageLike = str | os.PathLike | Image.Image | np.ndarray
 
@@ -122,7 +122,7 @@ def _open_path(path: Path) -> np.ndarray:
     except PermissionError:
         raise ImageError(path, "permission denied") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        reason = str(exc) or type(exc).__name__
+        reason = one_line(exc)
         raise ImageError(path, f"cannot decode image ({reason})") from None
 
 

@@ -7,7 +7,7 @@ import pytest
 from conftest import HEIGHT, WIDTH, ramp
 from PIL import Image
 
-from stipplr.errors import ImageError
+from stipplr.errors import ImageError, one_line
 from stipplr.images import is_image_path, load_image
 
 
@@ -119,3 +119,11 @@ def test_unsupported_type_raises():
 def test_is_image_path():
     assert is_image_path("a/B.JPG") and is_image_path("x.tiff")
     assert not is_image_path("notes.txt") and not is_image_path("stipple.npz")
+
+
+def test_one_line_flattens_and_cuts_third_party_reasons():
+    assert one_line(ValueError("bad\n  thing\there")) == "bad thing here"
+    assert one_line(KeyError()) == "KeyError"
+    cut = one_line(OSError("x" * 500))
+    assert len(cut) == 200 and cut.endswith("...")
+    assert one_line(OSError("x" * 500), limit=None) == "x" * 500

@@ -28,7 +28,7 @@ import torchvision
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from stipplr.errors import StipplrError
+from stipplr.errors import StipplrError, one_line
 
 
 @dataclass
@@ -240,7 +240,7 @@ def init_encoder(model: Li2021, config: Config) -> bool:
         state = {k: v for k, v in state.items() if not k.startswith("fc.")}
         model.encoder.load_state_dict(state)
     except Exception as exc:  # any unreadable or mismatched file is one line for the user
-        reason = " ".join(str(exc).split())[:200]
+        reason = one_line(exc)
         raise StipplrError(f"{path}: not {config.encoder} ImageNet weights ({reason})") from None
     return True
 
