@@ -24,6 +24,8 @@ STIPPLE_DEFAULTS: dict[str, Any] = {
     "radius_min": None,
     "radius_max": None,
 }
+NOT_ENGINE_OPTIONS = frozenset({*STIPPLE_DEFAULTS, "image", "tone", "radius"})
+"""``stipplr.stipple``'s own arguments: as engine options they would clash with them."""
 
 
 @dataclass
@@ -48,6 +50,11 @@ class Settings:
                     raise OptionError(
                         f"{origin}: unknown key(s) in [stipple]: {', '.join(unknown)}"
                     )
+            clash = sorted(set(values) & NOT_ENGINE_OPTIONS) if section == "engine_options" else []
+            if clash:
+                raise OptionError(
+                    f"{origin}: {', '.join(clash)} cannot be an engine option (use its own setting)"
+                )
             getattr(self, section).update(values)
 
     def renderer_options(self, renderer: str, known: set[str]) -> dict[str, Any]:

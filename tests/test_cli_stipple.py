@@ -114,6 +114,11 @@ def test_bad_input_files_give_one_line_errors(images, tmp_path, name, reason):
         (["--engine", "dither", "-E", "wobble=3"], "wobble"),
         (["--engine", "dither", "-E", "novalue"], "key=value"),
         (["--engine", "dither", "--model", "x"], "--model only applies"),
+        # regression: these reached stipplr.stipple as its own arguments (tracebacks)
+        (["--engine", "dither", "-E", "radius=3"], "radius cannot be an engine option"),
+        (["--engine", "dither", "-E", "tone=3"], "tone cannot be an engine option"),
+        (["--engine", "dither", "-E", "seed=abc"], "seed cannot be an engine option"),
+        (["--engine", "dither", "-E", "image=x"], "image cannot be an engine option"),
     ],
 )
 def test_bad_options_give_one_line_errors(images, tmp_path, args, fragment):
