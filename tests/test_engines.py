@@ -151,6 +151,8 @@ def test_voronoi_starts_from_init_and_checks_it():
         voronoi(dark, 300, init=start[:10])
     with pytest.raises(OptionError):
         lbg(dark, 300, init=np.full((5, 3), 0.5))
+    with pytest.raises(OptionError, match="init must be"):  # regression: was a ValueError
+        voronoi(dark, 300, init="abc")
 
 
 @pytest.mark.parametrize(

@@ -233,7 +233,10 @@ def start_positions(
     """``init`` checked to be a finite (K, 2) array (clipped to [0, 1]), or the dither."""
     if init is None:
         return dither(darkness, n, seed=seed)
-    xy = np.asarray(init, dtype=np.float64)
+    try:
+        xy = np.asarray(init, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise OptionError(f"init must be a finite (N, 2) array of numbers, got {init!r}") from None
     if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) == 0 or not np.isfinite(xy).all():
         raise OptionError(f"init must be a finite (N, 2) array of positions, got {xy.shape}")
     return np.clip(xy, 0.0, 1.0)
