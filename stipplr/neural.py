@@ -96,16 +96,34 @@ def check_points(loaded: LoadedModel, n: int) -> None:
 
 
 def _predict_kwargs(loaded: LoadedModel, options: dict[str, Any]) -> dict[str, Any]:
-    """Engine options the model's ``predict`` accepts as keywords; others are refused."""
+    """Engine options the model's ``predict`` accepts as keywords; others are refused, and so
+    is a value whose kind (bool, whole number, number) differs from the option's default."""
     params = inspect.signature(loaded.module.predict).parameters.values()
-    allowed = {p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    unknown = sorted(set(options) - allowed)
+    defaults = {p.name: p.default for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    name = loaded.meta["name"]
+    unknown = sorted(set(options) - set(defaults))
     if unknown:
         raise OptionError(
-            f"model {loaded.meta['name']!r} has no option(s) {', '.join(unknown)} "
-            f"(it has: {', '.join(sorted(allowed)) or 'none'})"
+            f"model {name!r} has no option(s) {', '.join(unknown)} "
+            f"(it has: {', '.join(sorted(defaults)) or 'none'})"
         )
+    for key, value in options.items():
+        kind = _kind_mismatch(defaults[key], value)
+        if kind:
+            raise OptionError(f"model {name!r} option {key} must be {kind}, got {value!r}")
     return options
+
+
+def _kind_mismatch(default: Any, value: Any) -> str | None:
+    """The kind ``value`` should be, judged by the option's ``default``; None when it fits."""
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "true or false"
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, int):
+        return None if whole else "a whole number"
+    if isinstance(default, float):
+        return None if whole or isinstance(value, float) else "a number"
+    return None
 
 
 @contextlib.contextmanager

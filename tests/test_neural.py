@@ -71,6 +71,30 @@ def test_unknown_model_option_refused(checkpoint, photo):
         neural.predict_dots(*photo, 10, model=str(checkpoint), device="cpu", iterations=3)
 
 
+class _Options(torch.nn.Module):
+    """A stand-in network whose predict takes one option of each kind."""
+
+    def predict(self, rgb, darkness, n, *, polish: int = 0, soft: float = 1.0, fast: bool = False):
+        raise AssertionError("not called")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"polish": "abc"}, "polish must be a whole number"),
+        ({"polish": 1.5}, "polish must be a whole number"),
+        ({"soft": "x"}, "soft must be a number"),
+        ({"fast": 1}, "fast must be true or false"),
+    ],
+)
+def test_model_option_of_the_wrong_kind_refused(options, message):
+    """Regression: ``-E polish=abc`` reached the network and raised a TypeError."""
+    loaded = neural.LoadedModel(_Options(), {"name": "stand-in"}, torch.device("cpu"))
+    with pytest.raises(OptionError, match=message):
+        neural._predict_kwargs(loaded, options)
+    assert neural._predict_kwargs(loaded, {"polish": 2, "soft": 3, "fast": True})
+
+
 def test_unknown_model_name_and_missing_path(tmp_path):
     with pytest.raises(OptionError, match="unknown model 'nosuch'"):
         neural.model_path("nosuch")
