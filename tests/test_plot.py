@@ -83,6 +83,10 @@ def test_paper_sizes():
         ({"speed_up": "fast"}, "speed_up"),
         ({"profile": "nope.toml"}, "not found"),
         ({"origin": "centre"}, "origin"),
+        # regression: these three raised TypeError; landscape=3 was taken as true
+        ({"pens": 3}, "pens must be"),
+        ({"profile": 3}, "unknown G-code profile"),
+        ({"landscape": 3}, "landscape must be true or false"),
     ],
 )
 def test_bad_options_give_one_line_errors(options, fragment):

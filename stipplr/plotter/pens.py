@@ -22,7 +22,9 @@ from stipplr.plotter.document import Pen
 
 def parse_pens(pens: str | Sequence[str], width: float) -> list[Pen]:
     """Pens from ``"cyan,magenta,..."`` or a list of colour names, all ``width`` mm wide."""
-    names = pens.split(",") if isinstance(pens, str) else list(pens)
+    if not isinstance(pens, (str, list, tuple)):
+        raise OptionError(f"pens must be a comma list of colours, got {pens!r}")
+    names = pens.split(",") if isinstance(pens, str) else [str(name) for name in pens]
     names = [name.strip() for name in names if name.strip()]
     if not names:
         raise OptionError("pens must name at least one colour")

@@ -132,10 +132,10 @@ def load_template(path: Path) -> GcodeProfile:
 
 def get_profile(name: str) -> GcodeProfile:
     """A built-in profile by name, or a template from a ``.toml`` path."""
-    if name in BUILTIN_PROFILES:
+    if isinstance(name, str) and name in BUILTIN_PROFILES:
         return BUILTIN_PROFILES[name]
-    path = Path(name)
-    if path.suffix.lower() == ".toml":
+    if isinstance(name, str) and name.lower().endswith(".toml"):
+        path = Path(name)
         if not path.is_file():
             raise OptionError(f"{path}: G-code template not found")
         return load_template(path)

@@ -59,6 +59,8 @@ def number(name: str, value: Any, *, optional: bool = False) -> float | None:
 def resolve(options: PlotOptions) -> PlotSpec:
     """Check every option of ``options`` and convert it (one-line error on the first bad one)."""
     pen_width = parse_length(options.pen_width, "pen width", allow_zero=False)
+    if not isinstance(options.landscape, bool):
+        raise OptionError(f"landscape must be true or false, got {options.landscape!r}")
     if options.order not in ORDERS:
         raise OptionError(f"unknown order {options.order!r} (choose from {', '.join(ORDERS)})")
     seconds = number("optimize_seconds", options.optimize_seconds)
