@@ -111,8 +111,8 @@ def stipple(
 def _check_radius(radius: tuple[float, float]) -> tuple[float, float]:
     """(r_min, r_max) as floats, or a one-line error unless 0 <= r_min <= r_max."""
     r_min, r_max = (float(r) for r in radius)
-    if not 0 <= r_min <= r_max:
-        raise OptionError(f"radius must satisfy 0 <= min <= max, got {r_min}, {r_max}")
+    if not 0 <= r_min <= r_max < float("inf"):
+        raise OptionError(f"radius must satisfy 0 <= min <= max < inf, got {r_min}, {r_max}")
     return r_min, r_max
 
 

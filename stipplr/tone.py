@@ -7,6 +7,7 @@ against the image itself.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -36,6 +37,14 @@ class Tone:
     invert: bool = False
 
     def __post_init__(self) -> None:
+        for name in ("gamma", "contrast", "brightness", "white_cutoff", "edge"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+                raise OptionError(f"tone {name} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise OptionError(f"tone {name} must be finite, got {value}")
+        if not isinstance(self.invert, (bool, np.bool_)):
+            raise OptionError(f"tone invert must be true or false, got {self.invert!r}")
         if not self.gamma > 0:
             raise OptionError(f"tone gamma must be > 0, got {self.gamma}")
         if not self.contrast >= 0:

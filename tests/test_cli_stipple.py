@@ -119,6 +119,7 @@ def test_bad_input_files_give_one_line_errors(images, tmp_path, name, reason):
         (["--engine", "dither", "-E", "tone=3"], "tone cannot be an engine option"),
         (["--engine", "dither", "-E", "seed=abc"], "seed cannot be an engine option"),
         (["--engine", "dither", "-E", "image=x"], "image cannot be an engine option"),
+        (["--engine", "dither", "--radius-max", "inf"], "radius must satisfy"),
     ],
 )
 def test_bad_options_give_one_line_errors(images, tmp_path, args, fragment):

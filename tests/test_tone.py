@@ -89,6 +89,10 @@ def test_output_is_always_clipped_to_unit_range():
         ({"white_cutoff": 0}, "white_cutoff"),
         ({"white_cutoff": 1.5}, "white_cutoff"),
         ({"edge": -0.1}, "edge"),
+        # regression: inf contrast gave NaN darkness; a string gamma a TypeError; 3 was "true"
+        ({"contrast": float("inf")}, "contrast must be finite"),
+        ({"gamma": "abc"}, "gamma must be a number"),
+        ({"invert": 3}, "invert must be true or false"),
     ],
 )
 def test_bad_settings_raise_one_line(values, message):
