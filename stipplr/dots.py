@@ -70,6 +70,8 @@ class Stipple:
                 raise StippleError("radius must be >= 0")
         if int(self.width) < 1 or int(self.height) < 1:
             raise StippleError(f"width and height must be >= 1, got {self.width}x{self.height}")
+        if not isinstance(self.meta, dict):
+            raise StippleError(f"meta must be a dict, got {type(self.meta).__name__}")
         try:
             json.dumps(self.meta)
         except TypeError as exc:

@@ -125,6 +125,16 @@ def test_load_errors_name_the_file(tmp_path):
         Stipple.load(other)
 
 
+def test_load_rejects_meta_that_is_not_a_dict(tmp_path):
+    """Regression: a file whose meta was a JSON list loaded, then ``stipplr eval`` crashed."""
+    path = tmp_path / "list-meta.npz"
+    arrays = {"xy": np.full((2, 2), 0.5), "rgb": np.zeros((2, 3)), "size": np.array([4, 3])}
+    np.savez(path, **arrays, meta=np.array("[1]"))
+    with pytest.raises(StippleError, match="meta must be a dict") as info:
+        Stipple.load(path)
+    assert str(path) in str(info.value)
+
+
 def test_load_rejects_out_of_range_arrays(tmp_path):
     path = tmp_path / "bad.npz"
     make().save(path)
