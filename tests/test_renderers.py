@@ -151,7 +151,7 @@ def test_png_page_size_options(tmp_path: Path) -> None:
     assert page_layout(s, DotStyle(width_mm=25.4, dpi=100)).width == 100
 
 
-def test_empty_stipple_is_blank_paper(tmp_path: Path) -> None:
+def test_empty_stipple_is_blank_paper() -> None:
     empty = Stipple(np.zeros((0, 2)), np.zeros((0, 3)), 30, 20)
     assert (rasterise(empty, DotStyle()) == 255).all()
     root = ET.fromstring(build_svg(empty, SvgOptions(color="dots")))
