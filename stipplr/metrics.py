@@ -36,6 +36,8 @@ LOW_FREQUENCY = 0.5
 """Upper end of the "low frequency" band, in cycles per mean dot spacing."""
 SPECTRUM_MAX_FREQUENCY = 2.0
 """Spectrum computed up to this many cycles per mean dot spacing."""
+SSIM_WINDOW = 11
+"""Side of SSIM's Gaussian window (sigma 1.5 px, truncated at 3.5 sigma): smaller maps get NaN."""
 
 
 def mean_spacing(shape: tuple[int, int], n: int) -> float:
@@ -98,7 +100,11 @@ def psnr(target: np.ndarray, reproduced: np.ndarray, data_range: float = 1.0) ->
 
 
 def ssim(target: np.ndarray, reproduced: np.ndarray, data_range: float = 1.0) -> float:
-    """SSIM (Wang et al. 2004): Gaussian window sigma 1.5 px, K1 = 0.01, K2 = 0.03."""
+    """SSIM (Wang et al. 2004): Gaussian window sigma 1.5 px, K1 = 0.01, K2 = 0.03.
+
+    NaN for maps narrower than the window (under ~1.4 mean spacings on the short side)."""
+    if min(np.shape(target)) < SSIM_WINDOW:
+        return float("nan")
     return float(
         structural_similarity(
             np.asarray(target, dtype=np.float64),

@@ -157,6 +157,14 @@ def test_identical_maps_score_perfectly():
     assert metrics.ssim(target, target) == pytest.approx(1.0)
 
 
+def test_ssim_of_maps_smaller_than_its_window_is_nan():
+    """Regression: 2 dots on a 5x4 image made 10x13 tone maps and skimage raised."""
+    target = np.full((10, 13), 0.5)
+    assert np.isnan(metrics.ssim(target, target))
+    scores = metrics.evaluate(np.full((4, 5), 0.6), np.array([[0.3, 0.5], [0.7, 0.5]]))
+    assert np.isnan(scores["ssim"]) and np.isfinite(scores["psnr_db"])
+
+
 def test_evaluate_keys_flat_and_degenerate_inputs():
     flat = np.full((64, 64), 0.4)
     scores = metrics.evaluate(flat, hex_lattice(13, 15))
