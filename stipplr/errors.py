@@ -5,8 +5,12 @@ def one_line(exc: BaseException, limit: int | None = 200) -> str:
     """``exc``'s message on one line (cut to ``limit`` characters), its type when it has none.
 
     Third-party errors can span lines; stipplr quotes them as the reason of a one-line error.
+    A file-system error reads ``file: reason`` (no ``[Errno 13]`` prefix).
     """
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        text = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    else:
+        text = " ".join(str(exc).split()) or type(exc).__name__
     return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
 
 

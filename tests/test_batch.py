@@ -124,6 +124,17 @@ def test_output_folder_that_is_a_file_is_one_error(tmp_path):
     assert result.stderr.strip() == expected
 
 
+def test_per_image_file_system_errors_read_file_and_reason(tmp_path):
+    """Regression: a failed write was reported as ``[Errno 17] File exists: '...'``."""
+    _photo(tmp_path / "in" / "sub" / "a.png")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "sub").write_text("")  # the image's output folder is a file
+    result, _ = _batch(str(tmp_path / "in"), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.output
+    assert f"{tmp_path / 'out' / 'sub'}: File exists" in result.stderr
+    assert "Errno" not in result.stderr
+
+
 def test_plan_mirrors_and_resolves_clashes(tmp_path):
     root = tmp_path / "in"
     for name in ("p.jpg", "p.png", "s/q.tif"):

@@ -127,3 +127,4 @@ def test_one_line_flattens_and_cuts_third_party_reasons():
     cut = one_line(OSError("x" * 500))
     assert len(cut) == 200 and cut.endswith("...")
     assert one_line(OSError("x" * 500), limit=None) == "x" * 500
+    assert one_line(PermissionError(13, "Permission denied", "/a b")) == "/a b: Permission denied"

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from stipplr.errors import OptionError, StipplrError
+from stipplr.errors import OptionError, StipplrError, one_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -18,12 +18,6 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``stipplr: error: message`` on stderr and return the Exit to raise."""
     typer.echo(f"stipplr: error: {message}", err=True)
     return typer.Exit(code)
-
-
-def os_error_message(exc: OSError) -> str:
-    """One line for a file-system error: the file, then the system's reason."""
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    return f"{exc.filename}: {reason}" if exc.filename else reason
 
 
 def cli_errors(func: F) -> F:
@@ -40,7 +34,7 @@ def cli_errors(func: F) -> F:
             except StipplrError as exc:
                 raise fail(str(exc)) from None
             except OSError as exc:  # e.g. an output folder that cannot be created or written
-                raise fail(os_error_message(exc)) from None
+                raise fail(one_line(exc, limit=None)) from None
             finally:
                 for w in caught:
                     typer.echo(f"stipplr: warning: {w.message}", err=True)
