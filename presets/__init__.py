@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,12 +67,19 @@ def find_preset(name: str) -> Path:
 
 
 def list_presets() -> list[Preset]:
-    """Every preset found (user presets shadow shipped ones of the same name), sorted."""
+    """Every valid preset found (user presets shadow shipped ones of the same name), sorted;
+    a broken file is skipped with a warning that names it."""
     found: dict[str, Path] = {}
     for folder in reversed(preset_dirs()):
         if folder.is_dir():
             found.update({p.stem: p for p in folder.glob("*.toml")})
-    return [load_preset(str(found[name])) for name in sorted(found)]
+    loaded = []
+    for name in sorted(found):
+        try:
+            loaded.append(load_preset(str(found[name])))
+        except OptionError as exc:  # one broken user file must not hide the others
+            warnings.warn(f"skipped preset: {exc}", stacklevel=2)
+    return loaded
 
 
 def load_preset(name: str, command: str | None = None) -> Preset:

@@ -92,7 +92,10 @@ def check_points(loaded: LoadedModel, n: int) -> None:
         raise OptionError(f"model {name!r} always places {fixed} dots; use --points {fixed}")
     low, high = getattr(loaded.module, "n_range", (1, None))
     if n < low or (high is not None and n > high):
-        raise OptionError(f"model {name!r} places {low} to {high} dots, not {n}")
+        raise OptionError(
+            f"model {name!r} places {low} to {high} dots, not {n} "
+            "(a classical --engine lbg|voronoi|dither takes any count)"
+        )
 
 
 def _predict_kwargs(loaded: LoadedModel, options: dict[str, Any]) -> dict[str, Any]:

@@ -155,3 +155,10 @@ def test_presets_show_prints_resolved_settings() -> None:
     assert 'pen_width = "0.3mm"' in result.output
     assert "points = 10000" in result.output
     assert "speed_up = " in result.output  # defaults are filled in
+
+
+def test_a_broken_user_preset_is_skipped_in_the_listing(isolated_user_config: Path) -> None:
+    write_preset(isolated_user_config, "broken", "[stipple]\npointz = 5\n")
+    with pytest.warns(UserWarning, match="broken.toml"):
+        names = {p.name for p in presets.list_presets()}
+    assert "broken" not in names and names >= REQUIRED
