@@ -29,7 +29,7 @@ from stipplr.errors import OptionError
 class Config:
     """lloydnet settings; the defaults are the shipped model's."""
 
-    widths: tuple[int, ...] = (24, 32, 48, 64)
+    widths: tuple[int, ...] = (32, 48, 64, 96)
     """Channels at full cell resolution and after each x2 downsampling."""
     subcells: int = 4
     """Darkness is fed at subcells x subcells samples per cell (detail inside cells)."""
