@@ -129,6 +129,7 @@ class LloydNet(nn.Module):
         x = torch.cat([F.pixel_unshuffle(fine, self.config.subcells), coarse], dim=1)
         multiple = 2 ** (len(self.config.widths) - 1)
         x = F.pad(x, (0, -cols % multiple, 0, -rows % multiple))
+        x = x.contiguous(memory_format=torch.channels_last)  # ~1.5x faster narrow CPU convs
         skips = [self.stem(x)]
         for block in self.down:
             skips.append(block(F.avg_pool2d(skips[-1], 2)))
