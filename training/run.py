@@ -341,6 +341,7 @@ def train(cfg: dict[str, Any], resume: bool = False) -> dict[str, Any]:
     seed = int(cfg["run"]["seed"])
     seed_everything(seed)
     model = task_mod.build_model(cfg).to(device)
+    seed_everything(seed + rank)  # same initial weights everywhere, own augmentation per rank
     train_set = task_mod.make_dataset(cfg, "train")
     val_set = task_mod.make_dataset(cfg, "val")
     batch_size = cfg["train"]["batch_size"]
