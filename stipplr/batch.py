@@ -46,8 +46,8 @@ FORMATS: dict[str, tuple[str, str]] = {
 """``--format`` -> (renderer, output extension)."""
 BUCKET_WINDOW = 4
 """The neural engine looks this many batches ahead for images of equal size."""
-WRITES_AHEAD = 2
-"""Files queued on the writer thread before stippling waits for the oldest."""
+IN_FLIGHT = 2
+"""Images queued per pool thread before the main thread waits for the oldest."""
 
 
 @dataclass(frozen=True)
@@ -261,23 +261,37 @@ Outcome = tuple[int, list[str]]
 
 
 def stipple_job(
-    job: Job, rgb: np.ndarray | None, kwargs: dict[str, Any]
+    job: Job, rgb: np.ndarray | None, kwargs: dict[str, Any], *, capture: bool = True
 ) -> tuple[Stipple, list[str]]:
-    """Stipple one image (decoded ``rgb``, or None to read ``job.source``); also its warnings."""
+    """Stipple one image (decoded ``rgb``, or None to read ``job.source``); also its notes.
+
+    ``capture`` records the warnings raised on the way; warning capture is process-wide,
+    so threads stippling side by side pass False and only an empty result is noted.
+    """
     if rgb is None:
         rgb = load_image(job.source)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings.catch_warnings(record=True) if capture else contextlib.nullcontext() as caught:
+        if capture:
+            warnings.simplefilter("always")
         result = stipple(rgb, **kwargs)
+    notes = [str(w.message) for w in caught or []]
+    if not capture and not len(result):
+        notes.append("no dark pixels after the tone stage: the stipple has no dots")
     result = result.replace(meta={**result.meta, "source": job.source.name})
-    return result, [str(w.message) for w in caught]
+    return result, notes
 
 
 def stipple_to_file(
-    job: Job, rgb: np.ndarray | None, kwargs: dict[str, Any], renderer: str, options: Any
+    job: Job,
+    rgb: np.ndarray | None,
+    kwargs: dict[str, Any],
+    renderer: str,
+    options: Any,
+    *,
+    capture: bool = True,
 ) -> Outcome:
     """Stipple one image and write it."""
-    result, notes = stipple_job(job, rgb, kwargs)
+    result, notes = stipple_job(job, rgb, kwargs, capture=capture)
     renderers.get(renderer).write(result, job.output, options)
     return len(result), notes
 
@@ -313,12 +327,18 @@ class Runner:
         self.report = report or (lambda job, status, message: None)
         self.default_batch = 1
         """Images per network batch unless told: on the CPU a batch only adds bookkeeping."""
+        self.threads = 1
+        """Images stippled side by side in threads (the network and numpy release the GIL)."""
         if self.kwargs["engine"] == "neural":  # a missing or broken model stops the run up front
             from stipplr import neural  # torch is imported only when the network runs
 
             loaded = neural.load_model(self.kwargs["model"], self.kwargs["device"])
             neural.check_points(loaded, self.kwargs["points"])
             self.default_batch = 1 if loaded.device.type == "cpu" else 4
+            if loaded.device.type == "cpu":  # one image per core, side by side (see _one)
+                from stipplr.devices import cpu_cores
+
+                self.threads = cpu_cores()
 
     def _prime(self, images: list[tuple[Job, np.ndarray]]) -> contextlib.AbstractContextManager:
         """For the neural engine, one network batch per bucket of equal-size images."""
@@ -334,22 +354,39 @@ class Runner:
         return neural.primed(rgbs, darks, self.kwargs["points"], **options)
 
     def _one(self, job: Job, rgb: np.ndarray, summary: Summary) -> None:
-        """Stipple one decoded image here and hand it to the writer thread, so rendering
-        and encoding the file overlap with stippling the next image."""
-        try:
-            result, notes = stipple_job(job, rgb, self.kwargs)
-        except Exception as exc:  # recorded (or re-raised if it is a settings error)
-            self._record(job, exc, summary)
-            return
-        future = self._writer.submit(self.renderer.write, result, job.output, self.options)
-        self._writing.append((job, future, (len(result), notes)))
-        self._finish_writes(summary, keep=WRITES_AHEAD)
+        """Stipple and write one decoded image without waiting for it to finish.
 
-    def _finish_writes(self, summary: Summary, keep: int = 0) -> None:
-        """Wait for queued writes, oldest first, until at most ``keep`` are in flight."""
-        while len(self._writing) > keep:
-            job, future, outcome = self._writing.pop(0)
-            self._record(job, future.exception() or outcome, summary)
+        With several threads each image is stippled and written on a pool thread; with one,
+        stippling happens here (inside a network batch's primed block) and only the writing
+        goes to the pool, so it overlaps with stippling the next image.
+        """
+        if self._side_by_side > 1:
+            future = self._pool.submit(
+                stipple_to_file,
+                job,
+                rgb,
+                self.kwargs,
+                self.renderer.name,
+                self.options,
+                capture=False,
+            )
+            self._pending.append((job, future, None))
+        else:
+            try:
+                result, notes = stipple_job(job, rgb, self.kwargs)
+            except Exception as exc:  # recorded (or re-raised if it is a settings error)
+                self._record(job, exc, summary)
+                return
+            future = self._pool.submit(self.renderer.write, result, job.output, self.options)
+            self._pending.append((job, future, (len(result), notes)))
+        self._finish(summary, keep=IN_FLIGHT * self._side_by_side)
+
+    def _finish(self, summary: Summary, keep: int = 0) -> None:
+        """Wait for queued images, oldest first, until at most ``keep`` are in flight."""
+        while len(self._pending) > keep:
+            job, future, outcome = self._pending.pop(0)
+            error = future.exception()
+            self._record(job, error or outcome or future.result(), summary)
 
     def _record(self, job: Job, outcome: Outcome | BaseException, summary: Summary) -> None:
         """Count a finished job; a per-image problem is reported, a settings error raised."""
@@ -402,19 +439,21 @@ class Runner:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _in_threads(self, todo: list[Job], workers: int, batch_size: int, summary: Summary) -> None:
-        """Decode in background threads; stipple here (the network in same-size batches)."""
+        """Decode in background threads; stipple and write on a pool (see :meth:`_one`)."""
         batch_size = max(1, batch_size) if self.kwargs["engine"] == "neural" else 1
         window = batch_size * BUCKET_WINDOW if batch_size > 1 else 1
         executor = ThreadPoolExecutor(max(1, workers), thread_name_prefix="stipplr-decode")
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="stipplr-write")
-        self._writing = []
+        self._side_by_side = self.threads if batch_size == 1 else 1  # batches stay together
+        self._pool = ThreadPoolExecutor(self._side_by_side, thread_name_prefix="stipplr-work")
+        self._pending = []
+        ahead = max(1, workers) + window + IN_FLIGHT * self._side_by_side
         try:
-            for group in _groups(_decode(executor, todo, max(1, workers) + window), window):
+            for group in _groups(_decode(executor, todo, ahead), window):
                 self._bucket(group, batch_size, summary)
         finally:
             executor.shutdown(wait=False, cancel_futures=True)
-            self._finish_writes(summary)  # files being written are finished, even on Ctrl-C
-            self._writer.shutdown(wait=True)
+            self._finish(summary)  # images in progress are finished, even on Ctrl-C
+            self._pool.shutdown(wait=True)
 
     def run(
         self,
