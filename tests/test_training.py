@@ -152,6 +152,7 @@ def test_tiny_run_learns_resumes_exports_and_runs_through_the_api(dataset, tmp_p
     assert last["train_offset"] < 0.9 * first["train_offset"]
     for name in ("best", "last", "epoch_012"):
         assert (run_dir / "checkpoints" / f"{name}.pt").is_file()
+    assert len((run_dir / "log.csv").read_text().splitlines()) == 13
 
     out = tmp_path / "tiny.pt"
     meta = export(run_dir, "tiny", out=out, evaluate=False)

@@ -198,8 +198,12 @@ class Run:
         self.state_path = self.dir / "state.pt"
         self.log_path = self.dir / "log.csv"
 
-    def start(self) -> None:
+    def start(self, resume: bool) -> None:
+        """Create the folder and save the resolved config; a fresh run drops an old log/state."""
         self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+        if not (resume and self.state_path.exists()):
+            self.log_path.unlink(missing_ok=True)
+            self.state_path.unlink(missing_ok=True)
         write_text(self.dir / "config.toml", dump_toml(self.cfg))
 
     def save_model(self, name: str, model: torch.nn.Module, meta: dict[str, Any]) -> Path:
@@ -334,7 +338,7 @@ def train(cfg: dict[str, Any], resume: bool = False) -> dict[str, Any]:
     if rank == 0:
         if hasattr(task_mod, "prepare"):
             task_mod.prepare(cfg)
-        run.start()
+        run.start(resume)
     if world > 1:
         dist.barrier()
 
