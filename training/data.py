@@ -412,6 +412,17 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Setti
     return args, settings
 
 
+def ensure_dataset(cfg: dict) -> None:
+    """Make a training config's dataset (its ``[data.make]`` settings) in ``data.dir`` when
+    that folder has no manifest yet, so one command goes from nothing to a trained model."""
+    root = Path(cfg["data"]["dir"])
+    make = cfg["data"].get("make")
+    if make is None or (root / "manifest.json").exists():
+        return
+    settings = Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in make.items()})
+    make_dataset(root, settings, workers=cfg["data"].get("workers", 2))
+
+
 def main(argv: list[str] | None = None) -> None:
     args, settings = parse_args(argv)
     make_dataset(args.out, settings, args.workers)

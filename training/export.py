@@ -24,15 +24,18 @@ from stipplr.checkpoints import load_checkpoint, read_checkpoint, save_checkpoin
 from stipplr.images import load_image
 from stipplr.models import make_config
 from stipplr.neural import WEIGHTS_DIR
+from stipplr.tomlfile import read_toml
 from stipplr.tone import Tone, darkness
-from training.run import read_toml
 
 HELD_OUT_DIR = Path(__file__).resolve().parent.parent / "examples" / "photos"
 SCORES = ("psnr_db", "ssim", "spacing_mean", "spacing_p1", "clumped", "capacity_cv", "seconds")
-DESCRIPTION = (
-    "lloydnet: a U-Net on the blue-noise dither's cell grid that moves each dithered dot "
-    "where weighted Lloyd relaxation would (one pass, exact N, any size and aspect)."
-)
+DESCRIPTIONS = {
+    "lloydnet": "lloydnet: a U-Net on the blue-noise dither's cell grid that moves each "
+    "dithered dot where weighted Lloyd relaxation would (one pass, exact N, any size and "
+    "aspect).",
+    "li2021": "li2021: the network of Li et al. (CGI 2021), ResNet encoder, style MLP and an "
+    "AdaIN 3-D grid decoder over (x, y, grey); top-K cells become the dots.",
+}
 
 
 def measure(photos: list[Path], points: int, **engine: Any) -> dict[str, Any]:
@@ -85,6 +88,7 @@ def export(
     points: int = 5000,
     baselines: tuple[str, ...] = (),
     evaluate: bool = True,
+    description: str | None = None,
 ) -> dict[str, Any]:
     """Write the run's checkpoint as a registry model with measured metrics; returns its meta."""
     source = run_dir / "checkpoints" / f"{checkpoint}.pt"
@@ -97,7 +101,7 @@ def export(
     log = run_dir / "log.csv"
     meta: dict[str, Any] = {
         "name": name,
-        "description": DESCRIPTION,
+        "description": description or DESCRIPTIONS.get(arch, f"{arch} model trained with stipplr"),
         "n_range": list(getattr(model, "n_range", (1, None))),
         "training": {
             "run": str(run_dir),
@@ -132,6 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--points", type=int, default=5000)
     parser.add_argument("--baselines", default="", help="comma-separated engines to compare")
     parser.add_argument("--no-eval", action="store_true", help="skip the held-out measurement")
+    parser.add_argument("--description", help="one line for `stipplr models` (default per arch)")
     args = parser.parse_args(argv)
     baselines = tuple(b for b in args.baselines.split(",") if b)
     export(
@@ -142,6 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         args.points,
         baselines,
         not args.no_eval,
+        args.description,
     )
 
 

@@ -5,7 +5,7 @@ model, datasets, collate, loss and validation; this loop owns everything else: c
 overrides, seeds, AdamW, LR schedule, AMP (CUDA only), gradient clipping, per-epoch
 validation, a CSV log (and TensorBoard when installed), stipplr checkpoints every epoch
 plus ``best.pt`` and ``last.pt``, ``--resume``, and DDP under torchrun (rank 0 logs and
-saves). A task may define ``prepare(cfg)`` to make its data first when missing.
+saves). A config with a ``[data.make]`` table has its data made first when missing.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-import tomllib
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
@@ -32,6 +31,8 @@ from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 from stipplr.atomic import atomic_path, write_text
 from stipplr.checkpoints import read_checkpoint, save_checkpoint
 from stipplr.models import make_config
+from stipplr.tomlfile import dump_toml, read_toml
+from training.data import ensure_dataset
 
 try:
     import tomllib
@@ -97,12 +98,6 @@ def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_toml(path: str | os.PathLike) -> dict[str, Any]:
-    """The TOML file at ``path`` as a dict."""
-    with open(path, "rb") as f:
-        return tomllib.load(f)
-
-
 def load_config(path: str | os.PathLike, overrides: list[str] = ()) -> dict[str, Any]:
     """The config at ``path`` over the loop defaults, with ``key=value`` overrides applied."""
     cfg = merge(DEFAULTS, read_toml(path))
@@ -111,25 +106,6 @@ def load_config(path: str | os.PathLike, overrides: list[str] = ()) -> dict[str,
     if not cfg["run"]["dir"]:
         cfg["run"]["dir"] = f"runs/{cfg['run'].get('name', Path(path).stem)}"
     return cfg
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def dump_toml(cfg: dict[str, Any], prefix: str = "") -> str:
-    """TOML text of a nested dict of scalars and lists (enough for resolved configs)."""
-    lines = [f"{k} = {_toml_value(v)}" for k, v in cfg.items() if not isinstance(v, dict)]
-    for key, value in cfg.items():
-        if isinstance(value, dict):
-            lines += ["", f"[{prefix}{key}]", dump_toml(value, f"{prefix}{key}.")]
-    return "\n".join(lines).strip() + "\n"
 
 
 # -------------------------------------------------------------------------- environment
@@ -336,8 +312,7 @@ def train(cfg: dict[str, Any], resume: bool = False) -> dict[str, Any]:
     run = Run(cfg)
     console = Console()
     if rank == 0:
-        if hasattr(task_mod, "prepare"):
-            task_mod.prepare(cfg)
+        ensure_dataset(cfg)
         run.start(resume)
     if world > 1:
         dist.barrier()

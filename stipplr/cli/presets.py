@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,7 @@ from presets import list_presets, load_preset, user_preset_dir
 from stipplr.cli import app
 from stipplr.cli.common import cli_errors
 from stipplr.settings import SECTIONS, resolve_settings
+from stipplr.tomlfile import toml_value
 from stipplr.tone import Tone
 
 presets_app = typer.Typer(
@@ -87,15 +88,4 @@ def presets_show(
         if values:
             typer.echo(f"\n[{section}]")
             for key, value in values.items():
-                typer.echo(f"{key} = {_toml_value(value)}")
-
-
-def _toml_value(value: Any) -> str:
-    """A TOML literal for a plain value (bool, number, string, list)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value))
+                typer.echo(f"{key} = {toml_value(value)}")

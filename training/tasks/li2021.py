@@ -30,7 +30,6 @@ from stipplr.models.li2021 import extract_points, init_encoder
 from stipplr.tone import LUMA, Tone, darkness
 from training import losses
 from training.folder import FolderDataset
-from training.tasks.lloydnet import prepare as prepare  # same data maker: fills data.dir
 
 ARCH = "li2021"
 VALIDATION_METRICS = ("psnr_db", "ssim", "spacing_mean", "clumped")

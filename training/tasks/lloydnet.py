@@ -209,16 +209,6 @@ def build_model(cfg: dict[str, Any]) -> torch.nn.Module:
     return build_arch(ARCH, _model_config(cfg))
 
 
-def prepare(cfg: dict[str, Any]) -> None:
-    """Make the dataset first when ``data.dir`` has no manifest yet (or finish it)."""
-    from training.data import Settings, make_dataset
-
-    root = Path(cfg["data"]["dir"])
-    if not (root / "manifest.json").exists():
-        make = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg["data"]["make"].items()}
-        make_dataset(root, Settings(**make), workers=cfg["data"].get("workers", 2))
-
-
 def make_dataset(cfg: dict[str, Any], split: str) -> LloydDataset:
     """The split's items; training items are randomly flipped/transposed when augmenting."""
     subcells = make_config(ARCH, _model_config(cfg)).subcells
