@@ -105,3 +105,32 @@ def images(tmp_path: Path) -> dict[str, Path]:
     files["empty"].write_bytes(b"")
     files["text"].write_text("this is not an image\n")
     return files
+
+
+BAD_FILES = {
+    "missing": "no such file",
+    "empty": "0 bytes",
+    "text": "not an image",
+    "truncated": "cannot decode",
+}
+
+
+@pytest.fixture(params=sorted(BAD_FILES))
+def bad_file(request: pytest.FixtureRequest, images: dict[str, Path]) -> tuple[Path, str]:
+    """Each broken input (missing, empty, not an image, truncated) and the reason it gives."""
+    return images[request.param], BAD_FILES[request.param]
+
+
+@pytest.fixture(scope="session")
+def tiny_li2021() -> dict:
+    """A li2021 config small enough for CPU tests (resnet18, 8^3 grid, 8 channels)."""
+    return {
+        "encoder": "resnet18",
+        "input_size": 32,
+        "style_dim": 16,
+        "style_layers": 1,
+        "grid": 8,
+        "channels": (8, 8, 8, 8, 8),
+        "density_widths": (4,),
+        "offset_widths": (4,),
+    }

@@ -11,24 +11,13 @@ from stipplr.models import build_model, make_config
 
 torch.set_num_threads(2)
 
-TINY = {
-    "encoder": "resnet18",
-    "input_size": 32,
-    "style_dim": 16,
-    "style_layers": 1,
-    "grid": 4,
-    "channels": (8, 8, 8),
-    "density_widths": (4,),
-    "offset_widths": (4,),
-}
-
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory):
+def saved(tmp_path_factory, tiny_li2021):
     """A tiny random-weight li2021 checkpoint (for tests only, never shipped)."""
     torch.manual_seed(1)
-    config = make_config("li2021", TINY)
-    model = build_model("li2021", TINY).eval()
+    config = make_config("li2021", tiny_li2021)
+    model = build_model("li2021", tiny_li2021).eval()
     path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
     save_checkpoint(path, model, "li2021", config, {"name": "tiny", "n_range": [1, 64]})
     return path, model
@@ -47,7 +36,7 @@ def test_round_trip_gives_identical_predictions(saved):
 def test_checkpoint_is_plain_data(saved):
     payload = torch.load(saved[0], weights_only=True)
     assert payload["format"] == "stipplr-model" and payload["format_version"] == 1
-    assert list(payload["config"]["channels"]) == [8, 8, 8]
+    assert list(payload["config"]["channels"]) == [8, 8, 8, 8, 8]
     assert all(isinstance(v, torch.Tensor) for v in payload["state_dict"].values())
 
 

@@ -89,19 +89,11 @@ def test_white_image_warns_and_writes_an_empty_stipple(images, tmp_path):
     assert len(Stipple.load(out)) == 0
 
 
-@pytest.mark.parametrize(
-    ("name", "reason"),
-    [
-        ("missing", "no such file"),
-        ("empty", "0 bytes"),
-        ("text", "not an image"),
-        ("truncated", "cannot decode"),
-    ],
-)
-def test_bad_input_files_give_one_line_errors(images, tmp_path, name, reason):
+def test_bad_input_files_give_one_line_errors(bad_file, tmp_path):
+    path, reason = bad_file
     out = tmp_path / "out.npz"
-    result = stipple(images[name], "-o", out, "--engine", "dither")
-    assert_one_line_error(result, str(images[name]), reason)
+    result = stipple(path, "-o", out, "--engine", "dither")
+    assert_one_line_error(result, str(path), reason)
     assert not out.exists()
 
 

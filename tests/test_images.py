@@ -73,22 +73,14 @@ def test_plain_integer_arrays_are_scaled_by_their_range():
         load_image(np.array([[0, 70000]]))
 
 
-@pytest.mark.parametrize(
-    ("name", "reason"),
-    [
-        ("missing", "no such file"),
-        ("empty", "0 bytes"),
-        ("text", "not an image"),
-        ("truncated", "cannot decode"),
-    ],
-)
-def test_bad_files_raise_one_line_naming_the_file(images, name, reason):
+def test_bad_files_raise_one_line_naming_the_file(bad_file):
+    path, reason = bad_file
     with pytest.raises(ImageError) as info:
-        load_image(images[name])
+        load_image(path)
     message = str(info.value)
     assert "\n" not in message
-    assert str(images[name]) in message and reason in message
-    assert info.value.path == images[name]
+    assert str(path) in message and reason in message
+    assert info.value.path == path
 
 
 def test_a_folder_is_not_an_image(tmp_path):

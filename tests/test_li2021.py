@@ -11,22 +11,11 @@ from stipplr.models.li2021 import extract_points, init_encoder
 
 torch.set_num_threads(2)
 
-TINY = {
-    "encoder": "resnet18",
-    "input_size": 32,
-    "style_dim": 32,
-    "style_layers": 1,
-    "grid": 8,
-    "channels": (16, 16, 8, 8, 8),
-    "density_widths": (4,),
-    "offset_widths": (8,),
-}
-
 
 @pytest.fixture(scope="module")
-def tiny():
+def tiny(tiny_li2021):
     torch.manual_seed(0)
-    return build_model("li2021", TINY)
+    return build_model("li2021", tiny_li2021)
 
 
 def test_forward_shapes_and_ranges(tiny):
@@ -81,29 +70,31 @@ def test_frozen_encoder_stays_in_eval_mode(tiny):
     assert not tiny.encoder.training and tiny.blocks.training
 
 
-def test_config_round_trips_json_lists():
-    config = make_config("li2021", {**TINY, "channels": [16, 16, 8, 8, 8]})
+def test_config_round_trips_json_lists(tiny_li2021):
+    config = make_config("li2021", {**tiny_li2021, "channels": [16, 16, 8, 8, 8]})
     assert config.channels == (16, 16, 8, 8, 8)
     with pytest.raises(StipplrError, match="no config field"):
         make_config("li2021", {"bogus": 1})
 
 
-def test_bad_grid_refused():
+def test_bad_grid_refused(tiny_li2021):
     with pytest.raises(StipplrError, match="decoder channels"):
-        build_model("li2021", {**TINY, "grid": 16})
+        build_model("li2021", {**tiny_li2021, "grid": 16})
 
 
-def test_missing_imagenet_weights_warn_in_one_line(tiny, tmp_path):
-    config = make_config("li2021", {**TINY, "encoder_weights": str(tmp_path / "none.pth")})
+def test_missing_imagenet_weights_warn_in_one_line(tiny, tiny_li2021, tmp_path):
+    config = make_config("li2021", {**tiny_li2021, "encoder_weights": str(tmp_path / "none.pth")})
     with pytest.warns(UserWarning, match="no ImageNet weights for resnet18"):
         assert init_encoder(tiny, config) is False
 
 
-def test_local_imagenet_weights_load(tmp_path):
-    tiny = build_model("li2021", TINY)
+def test_local_imagenet_weights_load(tiny_li2021, tmp_path):
+    tiny = build_model("li2021", tiny_li2021)
     state = {k: torch.full_like(v, 0.5) for k, v in tiny.encoder.state_dict().items()}
     state["fc.weight"] = torch.zeros(1000, 512)
     torch.save(state, tmp_path / "resnet18-test.pth")
-    config = make_config("li2021", {**TINY, "encoder_weights": str(tmp_path / "resnet18-test.pth")})
+    config = make_config(
+        "li2021", {**tiny_li2021, "encoder_weights": str(tmp_path / "resnet18-test.pth")}
+    )
     assert init_encoder(tiny, config) is True
     assert torch.all(tiny.encoder.conv1.weight == 0.5)

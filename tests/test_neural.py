@@ -17,24 +17,15 @@ from stipplr.models import build_model, make_config
 
 torch.set_num_threads(2)
 
-TINY = {
-    "encoder": "resnet18",
-    "input_size": 32,
-    "style_dim": 16,
-    "style_layers": 1,
-    "grid": 8,
-    "channels": (8, 8, 8, 8, 8),
-    "density_widths": (4,),
-    "offset_widths": (4,),
-}
-
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
+def checkpoint(tmp_path_factory, tiny_li2021):
     """A tiny random-weight checkpoint in a temporary folder (never shipped)."""
     torch.manual_seed(2)
     path = tmp_path_factory.mktemp("models") / "tiny.pt"
-    save_checkpoint(path, build_model("li2021", TINY), "li2021", make_config("li2021", TINY))
+    save_checkpoint(
+        path, build_model("li2021", tiny_li2021), "li2021", make_config("li2021", tiny_li2021)
+    )
     return path
 
 
