@@ -9,22 +9,18 @@ each dot coloured by its pixel. Target: 20 000 dots into a 2048 px PNG in <= 1 s
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-# Run as a script, this file's folder leads sys.path and this file would shadow the
-# ``renderers`` package: drop the folder before importing it.
+import numpy as np
+
+from stipplr import renderers
+from stipplr.dots import Stipple
+from stipplr.images import load_image
+from stipplr.tone import Tone, darkness
+
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-
-import numpy as np  # noqa: E402
-
-import renderers  # noqa: E402
-from stipplr.dots import Stipple  # noqa: E402
-from stipplr.images import load_image  # noqa: E402
-from stipplr.tone import Tone, darkness  # noqa: E402
 
 PHOTO = HERE.parent / "examples" / "photos" / "coffee.jpg"
 CASES = [

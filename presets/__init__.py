@@ -179,7 +179,7 @@ def _validate_engine_options(values: dict[str, Any], engine: str | None) -> None
 
 def _validate_render(values: dict[str, Any]) -> None:
     """Render options must suit some picture renderer; each that takes them checks values."""
-    import renderers
+    from stipplr import renderers
 
     fitting = [
         r
@@ -194,6 +194,6 @@ def _validate_render(values: dict[str, Any]) -> None:
 
 def _validate_plot(values: dict[str, Any]) -> None:
     """``[plot]`` must build the plot renderer's options."""
-    import renderers
+    from stipplr import renderers
 
     renderers.get("plot").make_options(**values)

@@ -25,13 +25,7 @@ from stipplr.dots import Stipple
 from stipplr.errors import OptionError
 
 ENTRY_POINT_GROUP = "stipplr.renderers"
-BUILTIN = {
-    "png": "renderers.png:RENDERER",
-    "svg": "renderers.svg:RENDERER",
-    "plot": "renderers.plot:RENDERER",
-    "npz": "renderers.npz:RENDERER",
-    "csv": "renderers.csv:RENDERER",
-}
+"""The one renderer registry: stipplr's own formats are entry points too (pyproject.toml)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +69,11 @@ def _load(target: str) -> Renderer:
     return getattr(importlib.import_module(module), attr)
 
 
+def _own(target: str) -> bool:
+    """Whether an entry point names one of stipplr's own renderers (they take precedence)."""
+    return target.startswith(f"{__name__}.")
+
+
 @functools.cache
 def available() -> dict[str, Renderer]:
     """All renderers: the built-in ones plus any registered under the entry-point group.
@@ -82,8 +81,9 @@ def available() -> dict[str, Renderer]:
     A plug-in that fails to import is reported in a warning and left out, so one broken
     package never stops the other formats from working.
     """
-    targets = dict(BUILTIN)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    targets: dict[str, str] = {}
+    own_first = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: not _own(ep.value))
+    for ep in own_first:
         targets.setdefault(ep.name, ep.value)
     found = {}
     for name, target in targets.items():

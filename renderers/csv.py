@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from renderers import Renderer
 from stipplr.dots import Stipple
+from stipplr.renderers import Renderer
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from renderers import Renderer
 from stipplr.dots import Stipple
 from stipplr.plotter import PlotOptions, make_plot, write_plot
+from stipplr.renderers import Renderer
 
 
 def write(stipple: Stipple, path: Path, options: PlotOptions) -> None:

@@ -16,8 +16,11 @@ import numpy as np
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from renderers import Renderer
-from renderers.style import (
+from stipplr.atomic import write_bytes
+from stipplr.dots import Stipple
+from stipplr.errors import OptionError
+from stipplr.renderers import Renderer
+from stipplr.renderers.style import (
     DotStyle,
     describe,
     dot_centres,
@@ -27,9 +30,6 @@ from renderers.style import (
     paint_order,
     paper_colour,
 )
-from stipplr.atomic import write_bytes
-from stipplr.dots import Stipple
-from stipplr.errors import OptionError
 
 STRIP_PIXELS = 1 << 23  # pixels per strip: bounds the accumulators' memory
 CHUNK_CELLS = 1 << 22  # box cells per batch of dots: bounds the splat arrays' memory

@@ -18,8 +18,12 @@ import numpy as np
 import svgwrite
 from PIL import Image
 
-from renderers import Renderer
-from renderers.style import (
+from stipplr.atomic import write_text
+from stipplr.colours import hex_colour, parse_colour
+from stipplr.dots import Stipple
+from stipplr.errors import OptionError
+from stipplr.renderers import Renderer
+from stipplr.renderers.style import (
     DotStyle,
     Page,
     describe,
@@ -28,10 +32,6 @@ from renderers.style import (
     page_layout,
     paint_order,
 )
-from stipplr.atomic import write_text
-from stipplr.colours import hex_colour, parse_colour
-from stipplr.dots import Stipple
-from stipplr.errors import OptionError
 
 VIEWBOX_UNITS = 10_000
 GROUP_ID = "dots-"

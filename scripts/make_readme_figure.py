@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-import renderers
 import stipplr
+from stipplr import renderers
 
 PHOTO = Path("examples/photos/astronaut.jpg")
 OUT = Path("docs/before-after.jpg")

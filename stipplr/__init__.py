@@ -5,7 +5,12 @@
 >>> s.save("photo.npz")
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("stipplr")  # written once, in pyproject.toml
+except PackageNotFoundError:  # pragma: no cover - a bare checkout that was never installed
+    __version__ = "0+unknown"
 
 from stipplr.api import stipple  # noqa: E402
 from stipplr.dots import Stipple  # noqa: E402

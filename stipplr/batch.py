@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-import renderers
+from stipplr import renderers
 from stipplr.api import default_engine, stipple
 from stipplr.atomic import stale_temps
 from stipplr.dots import Stipple

@@ -90,7 +90,7 @@ def resolve_settings(command: str, preset: str | None, **explicit: dict[str, Any
     """Defaults, then the preset (if any), then the explicitly given flags."""
     settings = Settings()
     if preset is not None:
-        from presets import load_preset
+        from stipplr.presets import load_preset
 
         loaded = load_preset(preset, command)
         settings.merge(loaded.sections, loaded.origin)

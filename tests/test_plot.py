@@ -376,7 +376,7 @@ def test_preview_draws_at_pen_width(tmp_path):
 
 
 def test_plot_renderer_by_extension_and_by_name(tmp_path):
-    import renderers
+    from stipplr import renderers
 
     stipple = random_stipple(30)
     assert renderers.for_path(tmp_path / "p.hpgl").name == "plot"

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-import presets
+from stipplr import presets
 from stipplr.cli import app
 from stipplr.dots import Stipple
 from stipplr.errors import OptionError

@@ -13,14 +13,14 @@ import resvg_py
 from PIL import Image
 from typer.testing import CliRunner
 
-import renderers
-import renderers.png as png_module
-from renderers.png import rasterise
-from renderers.style import FALLBACK_DOT_SIZE, DotStyle, page_layout
-from renderers.svg import SvgOptions, build_svg, quantise_colours
+import stipplr.renderers.png as png_module
+from stipplr import renderers
 from stipplr.cli import app
 from stipplr.dots import Stipple
 from stipplr.errors import OptionError
+from stipplr.renderers.png import rasterise
+from stipplr.renderers.style import FALLBACK_DOT_SIZE, DotStyle, page_layout
+from stipplr.renderers.svg import SvgOptions, build_svg, quantise_colours
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -8,13 +8,13 @@ from typing import Annotated
 
 import typer
 
-from renderers.plot import RENDERER
 from stipplr.api import stipple as stipple_image
 from stipplr.cli import app
 from stipplr.cli import options as o
 from stipplr.cli.common import cli_errors, parse_options
 from stipplr.dots import Stipple
 from stipplr.plotter import check_preview_path, make_plot, plot_format, write_plot, write_preview
+from stipplr.renderers.plot import RENDERER
 
 Text = str | None
 

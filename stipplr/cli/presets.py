@@ -10,10 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-import renderers
-from presets import list_presets, load_preset, user_preset_dir
+from stipplr import renderers
 from stipplr.cli import app
 from stipplr.cli.common import cli_errors
+from stipplr.presets import list_presets, load_preset, user_preset_dir
 from stipplr.settings import SECTIONS, resolve_settings
 from stipplr.tomlfile import toml_value
 from stipplr.tone import Tone

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-import renderers
+from stipplr import renderers
 from stipplr.cli import app
 from stipplr.cli.common import cli_errors
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-import renderers
+from stipplr import renderers
 from stipplr.api import stipple as stipple_image
 from stipplr.cli import app
 from stipplr.cli import options as o
