@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from stipplr import metrics
-from stipplr.engines import CLASSICAL_ENGINES, get_engine
+from stipplr.engines import engine_names, run_engine
 from stipplr.images import load_image
 from stipplr.tone import darkness
 
@@ -40,7 +40,7 @@ def photo_darkness(name: str, n: int) -> np.ndarray:
 def run(engine: str, dark: np.ndarray, n: int) -> dict[str, float]:
     """Wall and CPU time (all threads) and the metrics of one engine run."""
     start, cpu = time.perf_counter(), time.process_time()
-    xy = get_engine(engine)(dark, n)
+    xy = run_engine(engine, dark, n).xy
     times = {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu}
     return times | metrics.evaluate(dark, xy)
 
@@ -50,7 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, nargs="+", default=[1000, 5000, 20000])
     parser.add_argument("--photos", nargs="+", default=["coffee", "rocket", "chelsea"])
-    parser.add_argument("--engines", nargs="+", default=list(CLASSICAL_ENGINES))
+    parser.add_argument("--engines", nargs="+", default=[e for e in engine_names() if e != "neural"])
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs\n")
     print(

@@ -25,7 +25,6 @@ from stipplr.checkpoints import save_checkpoint
 from stipplr.devices import configure_threads
 from stipplr.images import load_image
 from stipplr.models import build_model, make_config
-from stipplr.settings import resolve_settings
 from stipplr.tone import Tone, darkness
 
 PHOTOS = [Path("examples/photos") / name for name in ("coffee.jpg", "rocket.jpg")]
@@ -77,7 +76,7 @@ def batch_speed(
     out = folder / f"out-{engine}"
     jobs = plan(discover([inputs], out), out, ".png")
     stipple = {"points": n, "engine": engine, **({"model": model} if model else {})}
-    runner = Runner(resolve_settings("batch", None, stipple=stipple), "png")
+    runner = Runner(stipple, "png")
 
     def work() -> int:
         """One batch run over the jobs; the images done."""

@@ -139,14 +139,14 @@ def validate_sections(sections: dict[str, dict[str, Any]], path: Path) -> None:
 
 def _check_stipple_value(key: str, value: Any, path: Path) -> None:
     """Check one ``[stipple]`` value by its key (engine names, devices, numbers)."""
-    from stipplr.engines import CLASSICAL_ENGINES
+    from stipplr.engines import engine_names
 
     where = f"stipple.{key}"
     if key == "points":
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
         _check(ok, path, where, "must be a whole number >= 1")
     elif key == "engine":
-        engines = [*CLASSICAL_ENGINES, "neural"]
+        engines = engine_names()
         _check(value in engines, path, where, f"must be one of {', '.join(engines)}")
     elif key == "device":
         _check(value in DEVICES, path, where, f"must be one of {', '.join(DEVICES)}")
@@ -167,11 +167,14 @@ def _validate_tone(values: dict[str, Any]) -> None:
 
 
 def _validate_engine_options(values: dict[str, Any], engine: str | None) -> None:
-    """``[engine_options]`` must suit the preset's engine (any classical one when unset)."""
-    from stipplr.engines import CLASSICAL_ENGINES, engine_options
+    """``[engine_options]`` must suit the preset's engine (any engine when unset). A model's
+    own options are checked when the model loads, before any image is read."""
+    from stipplr.engines import ENGINES
 
-    names = [engine] if engine in CLASSICAL_ENGINES else list(CLASSICAL_ENGINES)
-    known = set().union(*(engine_options(name) for name in names))
+    names = [engine] if engine in ENGINES else list(ENGINES)
+    if any(ENGINES[name].check for name in names):
+        return
+    known = set().union(*(ENGINES[name].options() for name in names))
     unknown = sorted(set(values) - known)
     if unknown:
         raise OptionError(f"unknown engine option(s) {', '.join(unknown)}")

@@ -12,7 +12,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - a bare checkout that was never installed
     __version__ = "0+unknown"
 
-from stipplr.api import stipple  # noqa: E402
+from stipplr.api import stipple, stipple_many  # noqa: E402
 from stipplr.dots import Stipple  # noqa: E402
 from stipplr.errors import ImageError, OptionError, StipplrError  # noqa: E402
 from stipplr.images import load_image  # noqa: E402
@@ -28,4 +28,5 @@ __all__ = [
     "darkness",
     "load_image",
     "stipple",
+    "stipple_many",
 ]

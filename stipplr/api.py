@@ -1,21 +1,25 @@
-"""The Python API: ``stipplr.stipple(image, points=5000)`` -> :class:`Stipple`."""
+"""The Python API: ``stipplr.stipple(image, points=5000)`` -> :class:`Stipple`, and
+``stipplr.stipple_many(images, ...)`` for several images with one setting (equal-size
+images share one engine batch: one network pass for the neural engine)."""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from stipplr import __version__
+from stipplr.cells import cell_colours, tone_radii
 from stipplr.dots import Stipple
-from stipplr.engines import CLASSICAL_ENGINES, run_engine
-from stipplr.engines.cells import cell_colours, tone_radii, window_colours
+from stipplr.engines import MAX_POINTS, Engine, EngineResult, Progress, get_engine
 from stipplr.errors import OptionError
 from stipplr.images import ImageLike, load_image
 from stipplr.tone import Tone, darkness
 
-MAX_POINTS = 2_000_000
+__all__ = ["MAX_POINTS", "EmptyStippleWarning", "default_engine", "stipple", "stipple_many"]
 
 
 class EmptyStippleWarning(UserWarning):
@@ -36,6 +40,144 @@ def _check_points(points: int) -> int:
     return int(points)
 
 
+def _check_radius(radius: tuple[float, float]) -> tuple[float, float]:
+    """(r_min, r_max) as floats, or a one-line error unless 0 <= r_min <= r_max."""
+    r_min, r_max = (float(r) for r in radius)
+    if not 0 <= r_min <= r_max < float("inf"):
+        raise OptionError(f"radius must satisfy 0 <= min <= max < inf, got {r_min}, {r_max}")
+    return r_min, r_max
+
+
+@dataclass(frozen=True)
+class Request:
+    """One validated stippling request: the engine, dot count, tone and engine options."""
+
+    engine: Engine
+    n: int
+    seed: int | None
+    tone: Tone
+    radius: tuple[float, float] | None
+    options: dict[str, Any]
+
+    def meta(self, dark: np.ndarray) -> dict[str, Any]:
+        """The stipple's meta for an image with darkness ``dark``."""
+        shown = {k: v for k, v in self.options.items() if k not in ("model", "device")}
+        return {
+            "engine": self.engine.name,
+            "points_requested": self.n,
+            "seed": self.seed,
+            "tone": self.tone.to_dict(),
+            "options": {k: v for k, v in shown.items() if _jsonable(v)},
+            "stipplr_version": __version__,
+            "mean_darkness": float(dark.mean()),
+        }
+
+
+def make_request(
+    points: int,
+    engine: str | None,
+    *,
+    seed: int | None,
+    tone: Tone | dict | None,
+    model: str | None,
+    device: str,
+    radius: tuple[float, float] | None,
+    options: dict[str, Any],
+) -> Request:
+    """Check every setting before any image is read (one-line errors)."""
+    n = _check_points(points)
+    chosen = get_engine(engine or default_engine())
+    options = dict(options)
+    if "model" in chosen.options():
+        options.update(model=model, device=device)
+    elif model is not None:
+        raise OptionError(f"--model only applies to the neural engine, not {chosen.name!r}")
+    chosen.validate(n, options)
+    tone = Tone.from_dict(tone) if isinstance(tone, dict) else (tone or Tone())
+    radius = None if radius is None else _check_radius(radius)
+    return Request(chosen, n, seed, tone, radius, options)
+
+
+def _empty(request: Request, rgb: np.ndarray, dark: np.ndarray) -> Stipple:
+    """The stipple of an image with no darkness: no dots, and a warning."""
+    warnings.warn(
+        "image has no dark pixels after the tone stage: the stipple has no dots",
+        EmptyStippleWarning,
+        stacklevel=4,
+    )
+    empty = np.zeros((0, 2), np.float32)
+    height, width = rgb.shape[:2]
+    return Stipple(empty, np.zeros((0, 3), np.float32), width, height, meta=request.meta(dark))
+
+
+def _finish(request: Request, rgb: np.ndarray, dark: np.ndarray, out: EngineResult) -> Stipple:
+    """An engine's dots as a Stipple: clipped, coloured (from the photo when the engine
+    gave no colours) and sized by tone when asked."""
+    xy = np.clip(np.asarray(out.xy, dtype=np.float64), 0.0, 1.0)
+    colours = cell_colours(xy, rgb) if out.rgb is None else out.rgb
+    radii = None if request.radius is None else tone_radii(xy, dark, *request.radius)
+    meta = {**request.meta(dark), **out.meta, "points": len(xy)}
+    height, width = rgb.shape[:2]
+    return Stipple(xy, colours, width, height, radius=radii, meta=meta)
+
+
+def run_request(
+    request: Request, rgbs: Sequence[np.ndarray], progress: Progress | None = None
+) -> list[Stipple]:
+    """Stipple decoded images (float RGB in [0, 1]); equal-size ones in one engine batch."""
+    darks = [darkness(rgb, request.tone) for rgb in rgbs]
+    stipples: list[Stipple | None] = [None] * len(rgbs)
+    by_size: dict[tuple[int, ...], list[int]] = {}
+    for i, dark in enumerate(darks):
+        if float(dark.max()) <= 0.0:
+            stipples[i] = _empty(request, rgbs[i], dark)
+        else:
+            by_size.setdefault(dark.shape, []).append(i)
+    for group in by_size.values():
+        results = request.engine.run_batch(
+            [darks[i] for i in group],
+            request.n,
+            rgbs=[rgbs[i] for i in group],
+            seed=request.seed,
+            progress=progress,
+            **request.options,
+        )
+        for i, out in zip(group, results, strict=True):
+            stipples[i] = _finish(request, rgbs[i], darks[i], out)
+    return stipples  # type: ignore[return-value]
+
+
+def stipple_many(
+    images: Sequence[ImageLike],
+    points: int = 5000,
+    engine: str | None = None,
+    *,
+    seed: int | None = None,
+    tone: Tone | dict | None = None,
+    model: str | None = None,
+    device: str = "auto",
+    radius: tuple[float, float] | None = None,
+    progress: Progress | None = None,
+    **options: Any,
+) -> list[Stipple]:
+    """Stipple several images with one setting (see :func:`stipple` for the arguments).
+
+    All images are decoded first, so pass a bucket at a time; for whole folders (resume,
+    broken files, atomic output) use :class:`stipplr.batch.Runner` or ``stipplr batch``.
+    """
+    request = make_request(
+        points,
+        engine,
+        seed=seed,
+        tone=tone,
+        model=model,
+        device=device,
+        radius=radius,
+        options=options,
+    )
+    return run_request(request, [load_image(image) for image in images], progress)
+
+
 def stipple(
     image: ImageLike,
     points: int = 5000,
@@ -46,74 +188,22 @@ def stipple(
     model: str | None = None,
     device: str = "auto",
     radius: tuple[float, float] | None = None,
+    progress: Progress | None = None,
     **options: Any,
 ) -> Stipple:
     """Stipple ``image`` with ``points`` dots.
 
     image: a path, a PIL image or an array (gray, RGB or RGBA; 8/16-bit or float).
-    engine: ``lbg``, ``voronoi``, ``dither`` or ``neural`` (default: ``neural`` when a
+    engine: a name from ``stipplr.engines.engine_names()`` (default: ``neural`` when a
         trained model ships, else ``lbg``); ``model`` names the neural model or a path.
     tone: :class:`~stipplr.tone.Tone` settings (or a dict of them); identity by default.
     radius: (r_min, r_max) in source pixels to size dots from local tone; None for none.
+    progress: ``progress(done, total)`` called by slow engines as they work.
     options: engine-specific settings (e.g. ``iterations`` for ``voronoi``).
     An all-white image gives an empty stipple and an :class:`EmptyStippleWarning`.
     """
-    n = _check_points(points)
-    tone = Tone.from_dict(tone) if isinstance(tone, dict) else (tone or Tone())
-    engine = engine or default_engine()
-    if engine != "neural" and engine not in CLASSICAL_ENGINES:
-        raise OptionError(
-            f"unknown engine {engine!r} (choose from {', '.join(CLASSICAL_ENGINES)}, neural)"
-        )
-    rgb = load_image(image)
-    height, width = rgb.shape[:2]
-    dark = darkness(rgb, tone)
-    meta: dict[str, Any] = {
-        "engine": engine,
-        "points_requested": n,
-        "seed": seed,
-        "tone": tone.to_dict(),
-        "options": {k: v for k, v in options.items() if _jsonable(v)},
-        "stipplr_version": __version__,
-        "mean_darkness": float(dark.mean()),
-    }
-    if float(dark.max()) <= 0.0:
-        warnings.warn(
-            "image has no dark pixels after the tone stage: the stipple has no dots",
-            EmptyStippleWarning,
-            stacklevel=2,
-        )
-        empty = np.zeros((0, 2), np.float32)
-        return Stipple(empty, np.zeros((0, 3), np.float32), width, height, meta=meta)
-
-    if engine == "neural":
-        from stipplr import neural
-
-        xy, colours, model_meta = neural.predict_dots(
-            rgb, dark, n, model=model, device=device, seed=seed, **options
-        )
-        meta["model"] = model_meta
-    else:
-        if model is not None:
-            raise OptionError(f"--model only applies to the neural engine, not {engine!r}")
-        xy = run_engine(engine, dark, n, seed=seed, **options)
-        colours = None
-    xy = np.clip(np.asarray(xy, dtype=np.float64), 0.0, 1.0)
-    if colours is None and engine == "neural":  # keep the one-pass engine fast
-        colours = window_colours(xy, rgb, np.sqrt(width * height / max(len(xy), 1)))
-    elif colours is None:
-        colours = cell_colours(xy, rgb)
-    radii = None if radius is None else tone_radii(xy, dark, *_check_radius(radius))
-    meta["points"] = len(xy)
-    return Stipple(xy, colours, width, height, radius=radii, meta=meta)
-
-
-def _check_radius(radius: tuple[float, float]) -> tuple[float, float]:
-    """(r_min, r_max) as floats, or a one-line error unless 0 <= r_min <= r_max."""
-    r_min, r_max = (float(r) for r in radius)
-    if not 0 <= r_min <= r_max < float("inf"):
-        raise OptionError(f"radius must satisfy 0 <= min <= max < inf, got {r_min}, {r_max}")
-    return r_min, r_max
+    kwargs = {"seed": seed, "tone": tone, "model": model, "device": device, "radius": radius}
+    return stipple_many([image], points, engine, progress=progress, **kwargs, **options)[0]
 
 
 def _jsonable(value: Any) -> bool:

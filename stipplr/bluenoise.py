@@ -3,6 +3,12 @@
 A threshold map ranks every cell of an S x S torus so that the first k ranks form an
 evenly spread (blue-noise) set for every k. ``generate`` builds one; the package ships a
 pre-computed map (``scripts/make_bluenoise.py``) that ``threshold_map`` loads.
+
+``tile`` repeats the map with period S (seamless, but the repetition shows: shifting the
+dots by one period lands all of them on dots). ``scrambled_tile`` gives every tile one of
+the 8 rotations / flips of the square and its own toroidal shift, and offsets the tile
+grid per image, all drawn from a seed: no two tiles match, at the price of seams where
+neighbouring tiles meet.
 """
 
 from __future__ import annotations
@@ -110,3 +116,35 @@ def tile(
     ys = (np.arange(rows) + offset[0]) % size_y
     xs = (np.arange(cols) + offset[1]) % size_x
     return threshold[np.ix_(ys, xs)]
+
+
+DIHEDRAL = 8
+"""The rotations (4) and reflections (4) of the square."""
+
+
+def dihedral(square: np.ndarray, k: int) -> np.ndarray:
+    """Transform ``k`` (0-7) of the square's symmetry group: k % 4 quarter turns, then a
+    transpose for k >= 4."""
+    turned = np.rot90(square, k % 4)
+    return turned.T if k >= 4 else turned
+
+
+def scrambled_tile(threshold: np.ndarray, rows: int, cols: int, seed: int) -> np.ndarray:
+    """Tile a square threshold map over (rows, cols) cells without repeating it.
+
+    The tile grid starts at a random offset; each tile is a random dihedral transform of
+    the map rolled by a random toroidal shift. Everything comes from ``seed``, so the same
+    seed and grid give the same thresholds.
+    """
+    size = threshold.shape[0]
+    rng = np.random.default_rng(seed)
+    start_y, start_x = (int(v) for v in rng.integers(size, size=2))
+    tiles_y, tiles_x = -(-(rows + start_y) // size), -(-(cols + start_x) // size)
+    kinds = rng.integers(DIHEDRAL, size=(tiles_y, tiles_x))
+    shifts = rng.integers(size, size=(tiles_y, tiles_x, 2))
+    out = np.empty((tiles_y * size, tiles_x * size), dtype=threshold.dtype)
+    for ty in range(tiles_y):
+        for tx in range(tiles_x):
+            block = np.roll(dihedral(threshold, int(kinds[ty, tx])), shifts[ty, tx], axis=(0, 1))
+            out[ty * size : (ty + 1) * size, tx * size : (tx + 1) * size] = block
+    return out[start_y : start_y + rows, start_x : start_x + cols]

@@ -1,5 +1,8 @@
 """The neural engine: find a model, load it once per process, run it on images.
 
+Its entry in the engine table (:mod:`stipplr.engines`) is :func:`run` / :func:`run_batch`,
+with :func:`check` (load the model, refuse what it cannot do) and :func:`hints`.
+
 ``--model`` is a shipped model name (a file stem in ``stipplr/weights/``) or a checkpoint
 path; without one, ``stipplr/weights/default.pt`` is used when it ships. Inference runs
 under ``torch.inference_mode`` on the chosen device (:mod:`stipplr.devices`).
@@ -8,9 +11,8 @@ under ``torch.inference_mode`` on the chosen device (:mod:`stipplr.devices`).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import inspect
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from stipplr.cells import window_colours
 from stipplr.checkpoints import load_checkpoint
-from stipplr.devices import autocast, configure_threads, prepare_model, select_device
+from stipplr.devices import autocast, configure_threads, cpu_cores, prepare_model, select_device
+from stipplr.engines import EngineResult, Hints
 from stipplr.errors import OptionError, StipplrError
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -38,7 +42,6 @@ class LoadedModel:
 
 
 _CACHE: dict[tuple[str, int, str], LoadedModel] = {}
-_PRIMED: dict[bytes, Prediction] = {}
 
 
 def shipped_models() -> dict[str, Path]:
@@ -92,9 +95,12 @@ def check_points(loaded: LoadedModel, n: int) -> None:
         raise OptionError(f"model {name!r} always places {fixed} dots; use --points {fixed}")
     low, high = getattr(loaded.module, "n_range", (1, None))
     if n < low or (high is not None and n > high):
+        from stipplr.engines import ENGINES
+
+        others = "|".join(e for e in ENGINES if e != "neural")
         raise OptionError(
             f"model {name!r} places {low} to {high} dots, not {n} "
-            "(a classical --engine lbg|voronoi|dither takes any count)"
+            f"(a classical --engine {others} takes any count)"
         )
 
 
@@ -175,42 +181,6 @@ def predict_batch(
     ]
 
 
-def _key(dark: np.ndarray, n: int, settings: tuple) -> bytes:
-    """Identity of one prediction request (darkness content plus settings)."""
-    digest = hashlib.blake2b(np.ascontiguousarray(dark).tobytes(), digest_size=16)
-    digest.update(repr((dark.shape, n, settings)).encode())
-    return digest.digest()
-
-
-def _settings(model: str | None, device: str | None, seed: int | None, options: dict) -> tuple:
-    """The request settings that, with the darkness, identify one prediction."""
-    return (model, device, seed, sorted(options.items()))
-
-
-@contextlib.contextmanager
-def primed(
-    rgbs: np.ndarray,
-    darks: np.ndarray,
-    n: int,
-    *,
-    model: str | None = None,
-    device: str | None = "auto",
-    seed: int | None = None,
-    **options: Any,
-) -> Iterator[None]:
-    """Predict a bucket of equal-size images in one network batch; inside the block,
-    :func:`predict_dots` answers those same images from memory (used by ``batch``)."""
-    results = predict_batch(rgbs, darks, n, model=model, device=device, seed=seed, **options)
-    settings = _settings(model, device, seed, options)
-    keys = [_key(dark, n, settings) for dark in darks]
-    _PRIMED.update(zip(keys, results, strict=True))
-    try:
-        yield
-    finally:
-        for key in keys:
-            _PRIMED.pop(key, None)
-
-
 def predict_dots(
     rgb: np.ndarray,
     dark: np.ndarray,
@@ -222,8 +192,64 @@ def predict_dots(
     **options: Any,
 ) -> Prediction:
     """Dots for one image: xy (N, 2) in [0, 1], rgb (N, 3) or None, and the model's meta."""
-    key = _key(dark, n, _settings(model, device, seed, options))
-    if key in _PRIMED:
-        return _PRIMED[key]
     kwargs = {"model": model, "device": device, "seed": seed, **options}
     return predict_batch(rgb[None], dark[None], n, **kwargs)[0]
+
+
+# The neural engine's entry in the engine table (stipplr.engines): the calling convention.
+
+
+def check(n: int, options: dict[str, Any]) -> None:
+    """Load the model (once per process) and refuse a count or option it cannot take."""
+    options = dict(options)
+    loaded = load_model(options.pop("model", None), options.pop("device", "auto"))
+    check_points(loaded, n)
+    _predict_kwargs(loaded, options)
+
+
+def hints(options: dict[str, Any]) -> Hints:
+    """On the CPU, one image per core side by side (the network releases the GIL); on a GPU,
+    network batches of 4. Always in this process: the model is loaded once."""
+    loaded = load_model(options.get("model"), options.get("device", "auto"))
+    if loaded.device.type == "cpu":
+        return Hints(batch_size=1, threads=cpu_cores(), processes=False)
+    return Hints(batch_size=4, threads=1, processes=False)
+
+
+def run_batch(
+    darks: Sequence[np.ndarray],
+    n: int,
+    *,
+    rgbs: Sequence[np.ndarray],
+    seed: int | None = None,
+    model: str | None = None,
+    device: str | None = "auto",
+    **options: Any,
+) -> list[EngineResult]:
+    """Dots for equal-size images in one network batch; colours from the model or, when it
+    gives none, the photo's mean under each dot's neighbourhood (fast, one pass)."""
+    predictions = predict_batch(
+        np.stack(rgbs), np.stack(darks), n, model=model, device=device, seed=seed, **options
+    )
+    results = []
+    for (xy, colours, meta), rgb in zip(predictions, rgbs, strict=True):
+        if colours is None:
+            height, width = rgb.shape[:2]
+            colours = window_colours(xy, rgb, np.sqrt(width * height / max(len(xy), 1)))
+        results.append(EngineResult(xy, colours, {"model": meta}))
+    return results
+
+
+def run(
+    darkness: np.ndarray,
+    n: int,
+    *,
+    rgb: np.ndarray,
+    seed: int | None = None,
+    model: str | None = None,
+    device: str | None = "auto",
+    **options: Any,
+) -> EngineResult:
+    """Dots for one image (see :func:`run_batch`)."""
+    kwargs = {"model": model, "device": device, "seed": seed, **options}
+    return run_batch([darkness], n, rgbs=[rgb], **kwargs)[0]

@@ -194,14 +194,14 @@ def test_fallback_note_when_no_model_ships(monkeypatch):
 
 SLOW_CLI = """
 import sys, time
-from stipplr.engines import CLASSICAL_ENGINES
+from stipplr.engines import Engine, register
 from stipplr.engines.dither import dither
 
 def slow(darkness, n, *, seed=None):
     time.sleep(0.15)
     return dither(darkness, n, seed=seed)
 
-CLASSICAL_ENGINES["slow"] = "__main__:slow"
+register(Engine("slow", "dither, slowly", "__main__:slow"))
 from stipplr.cli import app
 app(["batch", *sys.argv[1:], "--engine", "slow", "-n", "30", "--format", "npz"])
 """
@@ -275,8 +275,6 @@ def test_neural_engine_batches_equal_sizes(tmp_path, monkeypatch):
     from stipplr.batch import Runner
     from stipplr.checkpoints import save_checkpoint
     from stipplr.models import build_model, make_config
-    from stipplr.settings import resolve_settings
-
     torch.set_num_threads(2)
     tiny = {"encoder": "resnet18", "input_size": 32, "style_dim": 8, "style_layers": 1}
     tiny |= {"grid": 4, "channels": (8, 8, 8), "density_widths": (4,), "offset_widths": (4,)}
@@ -292,7 +290,7 @@ def test_neural_engine_batches_equal_sizes(tmp_path, monkeypatch):
     out = tmp_path / "out"
     jobs = plan(discover([tmp_path / "in"], out), out, ".npz")
     stipple = {"engine": "neural", "model": str(model), "device": "cpu", "points": 20}
-    runner = Runner(resolve_settings("batch", None, stipple=stipple), "npz")
+    runner = Runner(stipple, "npz")
     summary = runner.run(jobs, batch_size=2)
     assert summary.done == 5 and not summary.failed
     assert sorted(sizes) == [1, 2, 2]  # 3 + 2 images of two sizes, two per network batch
@@ -317,9 +315,8 @@ def test_globs_skip_outputs_and_non_images(tmp_path):
 
 def test_processes_match_the_serial_run(tree, tmp_path):
     from stipplr.batch import Runner
-    from stipplr.settings import resolve_settings
 
-    settings = resolve_settings("batch", None, stipple={"engine": "dither", "points": 40})
+    settings = {"engine": "dither", "points": 40}
     results = {}
     for processes in (1, 2):
         out = tmp_path / f"out{processes}"

@@ -8,11 +8,16 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from stipplr import bluenoise
-from stipplr.engines import get_engine
+from stipplr.engines import run_engine
 from stipplr.engines.dither import dither, dither_grid
 from stipplr.engines.lbg import lbg, lbg_settled
 from stipplr.engines.voronoi import voronoi
 from stipplr.errors import OptionError
+
+
+def engine_xy(name: str):
+    """Engine ``name`` through the public engine API, as (darkness, n, **options) -> xy."""
+    return lambda dark, n, **options: run_engine(name, dark, n, **options).xy
 
 
 def gradient_image(size: int = 96) -> np.ndarray:
@@ -118,7 +123,7 @@ def test_dither_keeps_tone_and_beats_random():
 
 @pytest.mark.parametrize("name", ["voronoi", "lbg"])
 def test_relaxed_engines_exact_count_and_deterministic(name):
-    engine, dark = get_engine(name), gradient_image()
+    engine, dark = engine_xy(name), gradient_image()
     xy = engine(dark, 600, seed=3)
     assert xy.shape == (600, 2) and np.all((xy >= 0) & (xy <= 1))
     assert np.array_equal(xy, engine(dark, 600, seed=3))
@@ -134,7 +139,7 @@ def test_lbg_settles_within_one_percent_before_the_count_is_made_exact():
 def test_relaxed_spacing_beats_dither_and_random_and_keeps_tone(name):
     dark = gradient_image(128)
     n = 1200
-    xy, dithered, rnd = get_engine(name)(dark, n), dither(dark, n), random_stipple(dark, n)
+    xy, dithered, rnd = engine_xy(name)(dark, n), dither(dark, n), random_stipple(dark, n)
     r, r_dither = spacing_ratio(xy, dark), spacing_ratio(dithered, dark)
     assert r.mean() > r_dither.mean() + 0.03 and r.mean() > spacing_ratio(rnd, dark).mean() + 0.3
     assert np.mean(r < 0.5) <= np.mean(r_dither < 0.5)
@@ -161,7 +166,7 @@ def test_voronoi_starts_from_init_and_checks_it():
 )
 def test_bad_options_are_one_line_errors(name, options):
     with pytest.raises(OptionError, match=f"{name} option"):
-        get_engine(name)(gradient_image(32), 50, **options)
+        engine_xy(name)(gradient_image(32), 50, **options)
 
 
 def test_lbg_accepts_an_init_of_another_size():
@@ -172,7 +177,7 @@ def test_lbg_accepts_an_init_of_another_size():
 
 @pytest.mark.parametrize("name", ["dither", "voronoi", "lbg"])
 def test_black_and_near_empty_images(name):
-    engine = get_engine(name)
+    engine = engine_xy(name)
     black = engine(np.ones((64, 64), np.float32), 1000, seed=0)
     assert black.shape == (1000, 2) and np.isfinite(black).all()
     assert spacing_ratio(black, np.ones((64, 64))).min() > 0.5

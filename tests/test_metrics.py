@@ -7,7 +7,7 @@ import pytest
 from conftest import importance_sample
 
 from stipplr import metrics
-from stipplr.engines.cells import cell_sums, nearest_dot_labels, pixel_centres
+from stipplr.cells import cell_sums, nearest_dot_labels, pixel_centres
 
 
 def gradient(height: int = 96, width: int = 96) -> np.ndarray:

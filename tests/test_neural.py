@@ -118,19 +118,21 @@ def test_devices():
             select_device("cuda")
 
 
-def test_primed_batch_matches_single_predictions(checkpoint, monkeypatch):
+def test_batched_stipples_match_single_ones_in_one_network_call(checkpoint, monkeypatch):
+    import stipplr
+
     rng = np.random.default_rng(1)
     rgbs = rng.random((3, 10, 14, 3)).astype(np.float32)
-    darks = 1 - rgbs.mean(axis=3)
-    kwargs = {"model": str(checkpoint), "device": "cpu"}
-    single = [neural.predict_dots(r, d, 20, **kwargs)[0] for r, d in zip(rgbs, darks, strict=True)]
-    with neural.primed(rgbs, darks, 20, **kwargs):
-        monkeypatch.setattr(neural, "predict_batch", None)  # any network call would fail
-        batched = [
-            neural.predict_dots(r, d, 20, **kwargs)[0] for r, d in zip(rgbs, darks, strict=True)
-        ]
+    kwargs = {"engine": "neural", "model": str(checkpoint), "device": "cpu"}
+    single = [stipplr.stipple(rgb, 20, **kwargs).xy for rgb in rgbs]
+    calls = []
+    real = neural.predict_batch
+    monkeypatch.setattr(
+        neural, "predict_batch", lambda r, *a, **k: calls.append(len(r)) or real(r, *a, **k)
+    )
+    batched = [s.xy for s in stipplr.stipple_many(list(rgbs), 20, **kwargs)]
     np.testing.assert_allclose(np.stack(single), np.stack(batched), atol=1e-5)
-    assert not neural._PRIMED
+    assert calls == [3]  # one network batch for the three equal-size images
 
 
 def test_models_command_lists_shipped_models(monkeypatch, checkpoint, tmp_path):

@@ -14,9 +14,11 @@ import stipplr
 from stipplr.cli import app
 from stipplr.engines.dither import dither_grid
 from stipplr.models.lloydnet import dot_positions
+from stipplr.tomlfile import dump_toml, read_toml
+from training.config import apply_override, load_config
 from training.data import Settings, make_dataset
 from training.export import export
-from training.run import apply_override, dump_toml, load_config, read_toml, train
+from training.run import train
 from training.targets import lloyd_target, offset_map
 from training.tasks import lloydnet as task
 

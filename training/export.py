@@ -1,10 +1,12 @@
 """Export a run as a registry model: ``python -m training.export RUN_DIR [--name default]``.
 
 Takes the run's ``best.pt`` (or ``--checkpoint last``), measures it on held-out photos
-(``examples/photos/*.jpg`` at N = 5000 by default, through ``stipplr.stipple`` so the whole
-pipeline is timed) and writes ``stipplr/weights/NAME.pt`` with the weights, the config and
-meta: description, N range, training data summary, the run's recipe and the measured
-metrics. ``--baselines dither,voronoi,lbg`` measures the classical engines the same way.
+(the checkout's ``examples/photos/*.jpg`` at N = 5000 by default, through
+``stipplr.stipple`` so the whole pipeline is timed) and writes ``NAME.pt`` with the weights,
+the config and meta: description, N range, training data summary, the run's recipe and the
+measured metrics. ``--baselines dither,voronoi,lbg`` measures the classical engines the
+same way. Without ``--out`` the file goes to this checkout's ``stipplr/weights/NAME.pt``
+(see :mod:`training.paths`), never into an installed stipplr.
 """
 
 from __future__ import annotations
@@ -23,11 +25,10 @@ from stipplr import metrics
 from stipplr.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
 from stipplr.images import load_image
 from stipplr.models import make_config
-from stipplr.neural import WEIGHTS_DIR
 from stipplr.tomlfile import read_toml
 from stipplr.tone import Tone, darkness
+from training.paths import CHECKOUT_WEIGHTS_DIR, EXAMPLE_PHOTOS
 
-HELD_OUT_DIR = Path(__file__).resolve().parent.parent / "examples" / "photos"
 SCORES = ("psnr_db", "ssim", "spacing_mean", "spacing_p1", "clumped", "capacity_cv", "seconds")
 DESCRIPTIONS = {
     "lloydnet": "lloydnet: a U-Net on the blue-noise dither's cell grid that moves each "
@@ -66,8 +67,13 @@ def data_summary(run_config: dict[str, Any]) -> dict[str, Any]:
         "origins": dict(Counter(i["origin"] for i in train).most_common()),
         "licences": sorted({i["licence"] for i in items}),
         "teacher": sorted({i["teacher"] for i in items}),
-        "held_out_never_used": [p.stem for p in sorted(HELD_OUT_DIR.glob("*.jpg"))],
+        "held_out_never_used": [p.stem for p in sorted(EXAMPLE_PHOTOS.glob("*.jpg"))],
     }
+
+
+def default_out(name: str) -> Path:
+    """Where a model is exported without ``--out``: the checkout's ``stipplr/weights/``."""
+    return CHECKOUT_WEIGHTS_DIR / f"{name}.pt"
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
@@ -95,7 +101,9 @@ def export(
     payload = read_checkpoint(source)
     run_config = read_toml(run_dir / "config.toml")
     model, _ = load_checkpoint(source)
-    out = out or WEIGHTS_DIR / f"{name}.pt"
+    if out is None:
+        out = default_out(name)
+        print(f"no --out given: writing the checkout's {out}")
     arch = payload["arch"]
     config = make_config(arch, payload["config"])
     log = run_dir / "log.csv"
@@ -115,7 +123,7 @@ def export(
     save_checkpoint(out, model, arch, config, meta)
     results = {}
     if evaluate:
-        photos = sorted(HELD_OUT_DIR.glob("*.jpg"))
+        photos = sorted(EXAMPLE_PHOTOS.glob("*.jpg"))
         results[name] = measure(photos, points, engine="neural", model=str(out))
         for engine in baselines:
             results[engine] = measure(photos, points, engine=engine)
@@ -131,7 +139,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m training.export", description=__doc__)
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--name", default="default", help="model name (file stem)")
-    parser.add_argument("--out", type=Path, help="output file (default stipplr/weights/NAME.pt)")
+    parser.add_argument(
+        "--out", type=Path, help=f"output file (default {default_out('NAME')}, in this checkout)"
+    )
     parser.add_argument("--checkpoint", default="best", help="best, last or epoch_NNN")
     parser.add_argument("--points", type=int, default=5000)
     parser.add_argument("--baselines", default="", help="comma-separated engines to compare")

@@ -24,6 +24,7 @@ from torch.utils.data import Dataset
 from stipplr.errors import StipplrError
 from stipplr.images import load_image
 from stipplr.tone import luminance
+from training.layout import item_paths
 
 DARK_THRESHOLD = 0.5
 """A target pixel whose luminance is below this belongs to a dot."""
@@ -99,10 +100,10 @@ class FolderDataset(Dataset):
                 raise StipplrError(f"{self.root}: {name} has neither points/ nor target/ file")
 
     def points_path(self, name: str) -> Path:
-        return self.root / "points" / f"{name}.npz"
+        return item_paths(self.root, name)["points"]
 
     def target_path(self, name: str) -> Path:
-        return self.root / "target" / f"{name}.png"
+        return item_paths(self.root, name)["target"]
 
     def __len__(self) -> int:
         return len(self.names)
@@ -132,7 +133,7 @@ class FolderDataset(Dataset):
     def full_item(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Item ``index`` unresized: the source (H, W, 3) and all its dots (K, 5)."""
         name = self.names[index]
-        source = load_image(self.root / "source" / f"{name}.png")
+        source = load_image(item_paths(self.root, name)["source"])
         return source, self.dots(name, source)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:

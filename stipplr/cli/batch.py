@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from stipplr import renderers
 from stipplr.batch import (
     DEFAULT_OUT,
     FORMATS,
@@ -126,7 +127,9 @@ def batch_command(
         if status != "warning":
             progress.advance(task)
 
-    runner = Runner(settings, renderer, report)
+    chosen = renderers.get(renderer)
+    render = settings.renderer_options(chosen.name, chosen.option_names())
+    runner = Runner(settings.stipple_kwargs(), renderer, render, report)
     if runner.note:
         lines.print(f"stipplr: note: {runner.note}", markup=False)
     _interrupt_on_sigterm()

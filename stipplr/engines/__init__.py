@@ -1,57 +1,221 @@
-"""Stippling engines: darkness map + dot count -> dot positions.
+"""The engine table: every stippling engine, classical or neural, behind one calling convention.
 
-Every engine is a plain function ``engine(darkness, n, *, seed=None, **options) -> xy``
-taking a float (H, W) darkness map in [0, 1] and returning an (N, 2) float array of dot
-centres relative to the image (x, y in [0, 1], y down). ``dither`` is the fast baseline;
-``voronoi`` and ``lbg`` relax it. The neural engine lives in :mod:`stipplr.neural`.
+An engine entry names a function ``f(darkness, n, *, seed=None, **options)`` taking a float
+(H, W) darkness map in [0, 1] and returning exactly ``n`` dot centres relative to the image
+(an (n, 2) array, x and y in [0, 1], y down) or an :class:`EngineResult` that also carries
+dot colours and meta. An engine that needs the photo's colours takes ``rgb``; one that
+reports progress takes ``progress(done, total)``; one that runs equal-size images together
+(the neural engine: one network batch) names a ``batch`` function taking lists. Entries are
+imported only when used, so listing engines never imports torch.
+
+    from stipplr.engines import run_engine
+    dots = run_engine("lbg", darkness, 5000, seed=1).xy
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from stipplr.errors import OptionError
 
-Engine = Callable[..., np.ndarray]
+MAX_POINTS = 2_000_000
+"""The most dots any engine is asked for (memory is bounded by it)."""
+CALL_ARGUMENTS = frozenset({"darkness", "darks", "n", "seed", "rgb", "rgbs", "progress"})
+"""Parameters of the calling convention itself, not options."""
 
-CLASSICAL_ENGINES: dict[str, str] = {
-    "dither": "stipplr.engines.dither:dither",
-    "voronoi": "stipplr.engines.voronoi:voronoi",
-    "lbg": "stipplr.engines.lbg:lbg",
-}
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called by slow engines as they work (e.g. once per iteration)."""
 
 
-def get_engine(name: str) -> Engine:
-    """The classical engine function called ``name`` (one-line error when unknown)."""
-    try:
-        target = CLASSICAL_ENGINES[name]
-    except KeyError:
-        known = ", ".join(sorted(CLASSICAL_ENGINES))
-        raise OptionError(f"unknown engine {name!r} (choose from {known}, neural)") from None
+@dataclass(frozen=True)
+class EngineResult:
+    """What an engine returns: dot centres, their colours (None: the API samples the photo)
+    and meta to keep in the stipple (e.g. the model that placed the dots)."""
+
+    xy: np.ndarray
+    rgb: np.ndarray | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hints:
+    """How the batch runner should drive an engine (see :meth:`Engine.hints`)."""
+
+    batch_size: int = 1
+    threads: int = 1
+    processes: bool = True
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One entry of the engine table.
+
+    target: ``module:function`` with the calling convention above; batch: the same for
+    lists of equal-size images, or None; n_range: the dot counts it takes; check: a
+    ``module:function(n, options)`` that refuses what the engine cannot do before any work
+    (the neural engine loads its model there); hints: ``module:function(options) -> Hints``.
+    """
+
+    name: str
+    summary: str
+    target: str
+    batch: str | None = None
+    n_range: tuple[int, int] = (1, MAX_POINTS)
+    check: str | None = None
+    hints_target: str | None = None
+
+    def function(self) -> Callable[..., Any]:
+        """The engine's function (imported on first use)."""
+        return _load(self.target)
+
+    def options(self) -> dict[str, Any]:
+        """The options this engine takes, with their defaults (for help, presets, errors);
+        the neural engine's model may take more (its ``check`` validates those)."""
+        params = inspect.signature(self.function()).parameters.values()
+        return {
+            p.name: p.default
+            for p in params
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in CALL_ARGUMENTS
+        }
+
+    def validate(self, n: int, options: dict[str, Any]) -> None:
+        """Refuse an unknown option or a dot count outside ``n_range``, in one line."""
+        unknown = sorted(set(options) - set(self.options()))
+        if unknown and not self.check:  # an engine with a check (a model) checks its own
+            known = ", ".join(sorted(self.options())) or "none"
+            raise OptionError(
+                f"engine {self.name!r} has no option(s) {', '.join(unknown)} (it has: {known})"
+            )
+        low, high = self.n_range
+        if not low <= n <= high:
+            others = [e.name for e in ENGINES.values() if e.n_range[0] <= n <= e.n_range[1]]
+            raise OptionError(
+                f"engine {self.name!r} places {low} to {high} dots, not {n}"
+                + (f" (--engine {'|'.join(others)} can)" if others else "")
+            )
+        if self.check:
+            _load(self.check)(n, options)
+
+    def hints(self, options: dict[str, Any]) -> Hints:
+        """How to run this engine over many images (network batch, threads, processes)."""
+        return _load(self.hints_target)(options) if self.hints_target else Hints()
+
+    def run(
+        self,
+        darkness: np.ndarray,
+        n: int,
+        *,
+        rgb: np.ndarray | None = None,
+        seed: int | None = None,
+        progress: Progress | None = None,
+        **options: Any,
+    ) -> EngineResult:
+        """Run the engine on one image (options already validated by :meth:`validate`)."""
+        call = _call_arguments(self.function(), rgb=rgb, progress=progress)
+        return _as_result(self.function()(darkness, n, seed=seed, **call, **options))
+
+    def run_batch(
+        self,
+        darks: Sequence[np.ndarray],
+        n: int,
+        *,
+        rgbs: Sequence[np.ndarray],
+        seed: int | None = None,
+        progress: Progress | None = None,
+        **options: Any,
+    ) -> list[EngineResult]:
+        """Run on equal-size images together when the engine can, else one by one."""
+        if self.batch is None or len(darks) < 2:
+            return [
+                self.run(dark, n, rgb=rgb, seed=seed, progress=progress, **options)
+                for dark, rgb in zip(darks, rgbs, strict=True)
+            ]
+        batch = _load(self.batch)
+        call = _call_arguments(batch, rgb=None, progress=progress)
+        return [_as_result(r) for r in batch(darks, n, seed=seed, rgbs=rgbs, **call, **options)]
+
+
+def _load(target: str) -> Callable[..., Any]:
+    """Import the ``module:attribute`` an entry names."""
     module, attr = target.split(":")
     return getattr(importlib.import_module(module), attr)
 
 
-def engine_options(name: str) -> dict[str, object]:
-    """The keyword options (with defaults) that engine ``name`` accepts besides seed."""
-    params = inspect.signature(get_engine(name)).parameters.values()
-    return {
-        p.name: p.default
-        for p in params
-        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "seed"
-    }
+def _call_arguments(function: Callable[..., Any], **values: Any) -> dict[str, Any]:
+    """The convention's optional arguments (rgb, progress) that ``function`` accepts."""
+    accepted = inspect.signature(function).parameters
+    return {k: v for k, v in values.items() if k in accepted}
+
+
+def _as_result(out: np.ndarray | EngineResult) -> EngineResult:
+    """An engine's return value as an :class:`EngineResult`."""
+    return out if isinstance(out, EngineResult) else EngineResult(np.asarray(out))
+
+
+ENGINES: dict[str, Engine] = {}
+"""The engine table, by name (see :func:`register`)."""
+
+
+def register(engine: Engine) -> Engine:
+    """Add ``engine`` to the table (a plug-in or a test may add its own)."""
+    ENGINES[engine.name] = engine
+    return engine
+
+
+for _entry in (
+    Engine(
+        "dither",
+        "blue-noise ordered dither (millisecond baseline)",
+        "stipplr.engines.dither:dither",
+    ),
+    Engine(
+        "voronoi", "weighted Voronoi stippling (Secord 2002)", "stipplr.engines.voronoi:voronoi"
+    ),
+    Engine("lbg", "Linde-Buzo-Gray stippling (Deussen 2017)", "stipplr.engines.lbg:lbg"),
+    Engine(
+        "neural",
+        "the trained network (--model): one pass, colours included",
+        "stipplr.neural:run",
+        batch="stipplr.neural:run_batch",
+        check="stipplr.neural:check",
+        hints_target="stipplr.neural:hints",
+    ),
+):
+    register(_entry)
+
+
+def engine_names() -> list[str]:
+    """Names of every engine in the table."""
+    return list(ENGINES)
+
+
+def get_engine(name: str) -> Engine:
+    """The engine called ``name`` (one-line error when unknown)."""
+    try:
+        return ENGINES[name]
+    except KeyError:
+        raise OptionError(
+            f"unknown engine {name!r} (choose from {', '.join(engine_names())})"
+        ) from None
 
 
 def run_engine(
-    name: str, darkness: np.ndarray, n: int, *, seed: int | None = None, **options: object
-) -> np.ndarray:
-    """Run engine ``name``; unknown options are refused with a one-line error."""
-    allowed = engine_options(name)
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise OptionError(f"engine {name!r} has no option(s) {', '.join(unknown)}")
-    return get_engine(name)(darkness, n, seed=seed, **options)
+    name: str,
+    darkness: np.ndarray,
+    n: int,
+    *,
+    rgb: np.ndarray | None = None,
+    seed: int | None = None,
+    progress: Progress | None = None,
+    **options: Any,
+) -> EngineResult:
+    """Validate and run engine ``name`` on one image (the public engine API)."""
+    engine = get_engine(name)
+    engine.validate(n, options)
+    return engine.run(darkness, n, rgb=rgb, seed=seed, progress=progress, **options)

@@ -65,7 +65,13 @@ def grid_shape(height: int, width: int, cell_px: float) -> tuple[int, int]:
 
 
 def dither_grid(
-    darkness: np.ndarray, n: int, *, offset: tuple[int, int] = (0, 0), size: int | None = None
+    darkness: np.ndarray,
+    n: int,
+    *,
+    offset: tuple[int, int] = (0, 0),
+    size: int | None = None,
+    seed: int | None = None,
+    cells_per_dot: float = 1.0,
 ) -> DitherGrid:
     """Dither ``darkness`` (H, W) in [0, 1] into exactly ``n`` selected cells.
 
@@ -78,15 +84,18 @@ def dither_grid(
     if dark.max() <= 0.0:
         dark = np.full_like(dark, 0.5)
     threshold_map = bluenoise.threshold_map(size or bluenoise.DEFAULT_SIZE)
-    cell_px = float(np.sqrt(height * width * dark.mean() / n))
+    cell_px = float(np.sqrt(height * width * dark.mean() / (n * cells_per_dot)))
     while True:
         rows, cols = grid_shape(height, width, cell_px)
         cells = cell_average(dark, rows, cols)
         enough = np.count_nonzero(cells > 0) >= n
-        if enough or rows * cols >= MAX_CELLS_PER_DOT * n:
+        if enough or rows * cols >= MAX_CELLS_PER_DOT * cells_per_dot * n:
             break
         cell_px *= SHRINK
-    threshold = bluenoise.tile(threshold_map, rows, cols, offset)
+    if seed is None:
+        threshold = bluenoise.tile(threshold_map, rows, cols, offset)
+    else:
+        threshold = bluenoise.scrambled_tile(threshold_map, rows, cols, seed)
     # Inked cells by threshold / darkness; blank ones (only if unavoidable) after, by threshold.
     ratio = np.divide(threshold, cells, out=threshold + 2.0**30, where=cells > 0)
     order = np.argsort(ratio, axis=None, kind="stable")[:n]
@@ -107,6 +116,15 @@ def dither(darkness: np.ndarray, n: int, *, seed: int | None = None) -> np.ndarr
 
     ``seed`` shifts the threshold texture's tiling (None: no shift, fully deterministic).
     """
-    size = bluenoise.DEFAULT_SIZE
-    offset = (0, 0) if seed is None else tuple(np.random.default_rng(seed).integers(size, size=2))
-    return dither_grid(darkness, n, offset=offset).centres()
+    return dither_grid(darkness, n, seed=0 if seed is None else seed, cells_per_dot=CPD).centres()
+
+
+CPD = 1.0
+
+
+def jittered(darkness, n, seed, cpd, jitter):
+    grid = dither_grid(darkness, n, seed=0 if seed is None else seed, cells_per_dot=cpd)
+    xy = grid.centres()
+    rng = np.random.default_rng([0 if seed is None else seed, 1])
+    xy += (rng.random(xy.shape) - 0.5) * jitter / np.array([grid.cols, grid.rows])
+    return np.clip(xy, 0, 1)
