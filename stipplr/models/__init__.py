@@ -1,8 +1,23 @@
 """Network architectures for the neural engine, one module per architecture.
 
-Each module has a JSON-able ``Config`` dataclass at the top (defaults = the shipped or
-published setting) and ``build(config) -> nn.Module``; the module implements
-``predict(rgb, darkness, n) -> (xy, rgb or None)`` (see the neural contracts).
+The model contract (what an architecture module must provide; ``ARCHITECTURES`` below
+registers it by name, as torchvision registers its builders):
+
+- ``Config``: a JSON-able frozen dataclass at the top of the module; its defaults are the
+  shipped (or published) setting. Checkpoints store it, so a model file never holds code.
+- ``build(config) -> nn.Module``: an untrained network for that config.
+- the module's ``predict(rgb, darkness, n, **options) -> (xy, rgb or None)``: ``rgb``
+  (B, 3, H, W) and ``darkness`` (B, 1, H, W) tensors in [0, 1] on the model's device;
+  returns exactly ``n`` dots per image, xy (B, n, 2) relative to the image (x, y in
+  [0, 1], y down), and their colours (B, n, 3) or None to let the engine sample the
+  photo. Keyword-only ``options`` are the model's engine options (``-E key=value``),
+  checked against their defaults' kinds before the network runs.
+- attributes ``n_range = (low, high)`` (dot counts it takes; high None for any) and
+  ``fixed_n`` (None, or the only count it places).
+
+A model that needs a classical engine (a dither start, a Lloyd polish) calls it through the
+public engine API, :func:`stipplr.engines.run_engine` or the engine module's documented
+functions. :mod:`stipplr.neural` loads checkpoints (``weights_only=True``) and runs them.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from scipy import ndimage
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from stipplr.engines import run_engine
 from stipplr.engines.dither import DitherGrid, cell_average, dither_grid
-from stipplr.engines.voronoi import voronoi
 from stipplr.errors import OptionError
 
 
@@ -162,7 +162,7 @@ class LloydNet(nn.Module):
             inputs = grid_inputs(dark, n, self.config.subcells)
             xy = dot_positions(inputs.grid, self.offsets(inputs))
             if polish:
-                xy = voronoi(dark, n, iterations=polish, tol=0.0, init=xy)
+                xy = run_engine("voronoi", dark, n, iterations=polish, tol=0.0, init=xy).xy
             dots.append(torch.from_numpy(xy))
         return torch.stack(dots).float().to(darkness.device), None
 
