@@ -19,7 +19,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES = ("stipple", "eval", "plot", "batch", "models", "renderers", "presets")
+COMMAND_MODULES = (
+    "stipple",
+    "eval",
+    "plot",
+    "batch",
+    "engines",
+    "models",
+    "renderers",
+    "presets",
+)
 
 
 def _version(value: bool) -> None:
