@@ -50,7 +50,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, nargs="+", default=[1000, 5000, 20000])
     parser.add_argument("--photos", nargs="+", default=["coffee", "rocket", "chelsea"])
-    parser.add_argument("--engines", nargs="+", default=[e for e in engine_names() if e != "neural"])
+    parser.add_argument(
+        "--engines", nargs="+", default=[e for e in engine_names() if e != "neural"]
+    )
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs\n")
     print(

@@ -14,9 +14,9 @@ import numpy as np
 
 from stipplr.dots import Stipple
 from stipplr.images import load_image
-from stipplr.paper import parse_paper
+from stipplr.paper import fit
 from stipplr.plotter import PlotOptions
-from stipplr.plotter.layout import fit, place
+from stipplr.plotter.build import place
 from stipplr.plotter.order import greedy_order, improve_route, route_length
 from stipplr.tone import Tone, darkness
 
@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
-    page = parse_paper(PlotOptions().paper)
+    page = PlotOptions().page
     home = np.zeros(2)
     rows = []
     for n in args.sizes:

@@ -5,13 +5,13 @@ A preset has a ``description``, optionally the ``commands`` it is meant for (``s
 ``[stipple]``, ``[tone]``, ``[engine_options]``, ``[render]`` and ``[plot]``. Presets are
 looked up by path, then in the user's config folder (``stipplr presets`` prints it), then
 among the shipped ones beside this file. Every key and value is checked against the real
-option set when the preset loads, and errors name the file and the key.
+option set when the preset loads (the ``[stipple]``, ``[tone]`` and ``[plot]`` values are
+parsed then, once), and errors name the file and the key.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +19,11 @@ from typing import Any
 
 import platformdirs
 
-from stipplr.errors import OptionError, StipplrError
-from stipplr.settings import DEVICES, SECTIONS, STIPPLE_DEFAULTS
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from stipplr.errors import OptionError
+from stipplr.settings import SECTIONS, StippleOptions
+from stipplr.tomlfile import read_toml
+from stipplr.tone import Tone
+from stipplr.validate import invalid, located
 
 SHIPPED_DIR = Path(__file__).parent
 COMMANDS = ("stipple", "batch", "plot")
@@ -85,85 +83,51 @@ def list_presets() -> list[Preset]:
 def load_preset(name: str, command: str | None = None) -> Preset:
     """Load, parse and validate preset ``name``, for ``command`` when given."""
     path = find_preset(name)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-        raise OptionError(f"{path}: not a readable TOML file ({exc})") from None
+    data = read_toml(path)
     description = data.pop("description", "")
     commands = data.pop("commands", list(COMMANDS))
-    _check(isinstance(description, str), path, "description", "must be a string")
-    _check(
-        isinstance(commands, list) and commands and set(commands) <= set(COMMANDS),
-        path,
-        "commands",
-        f"must be a list from {', '.join(COMMANDS)}",
-    )
-    if command is not None and command not in commands:
-        raise OptionError(
-            f"{path}: preset is for {', '.join(commands)}, not for `stipplr {command}`"
-        )
-    for section, values in data.items():
-        _check(section in SECTIONS, path, section, f"unknown section (use {', '.join(SECTIONS)})")
-        _check(isinstance(values, dict), path, section, "must be a [table]")
-    validate_sections(data, path)
-    return Preset(path.stem, str(path), description, tuple(commands), data)
+    with located(path):
+        if not isinstance(description, str):
+            raise invalid("description", "be a string", description)
+        if not (isinstance(commands, list) and commands and set(commands) <= set(COMMANDS)):
+            raise invalid("commands", f"be a list from {', '.join(COMMANDS)}", commands)
+        if command is not None and command not in commands:
+            raise OptionError(f"preset is for {', '.join(commands)}, not for `stipplr {command}`")
+        for section, values in data.items():
+            if section not in SECTIONS:
+                raise OptionError(f"unknown section [{section}] (use {', '.join(SECTIONS)})")
+            if not isinstance(values, dict):
+                raise invalid(f"[{section}]", "be a table", values)
+        sections = parse_sections(data)
+    return Preset(path.stem, str(path), description, tuple(commands), sections)
 
 
-def _check(ok: bool, path: Path, key: str, reason: str) -> None:
-    """One-line error naming the preset file and key unless ``ok``."""
-    if not ok:
-        raise OptionError(f"{path}: {key}: {reason}")
+def parse_sections(sections: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every key and value checked against the options the engines and renderers really
+    have; the ``[stipple]``, ``[tone]`` and ``[plot]`` values come back parsed."""
+    from stipplr.plotter import PlotOptions
 
-
-def validate_sections(sections: dict[str, dict[str, Any]], path: Path) -> None:
-    """Check every key and value against the options the engines and renderers really have."""
+    parsed = dict(sections)
+    for section, options in (("stipple", StippleOptions), ("tone", Tone), ("plot", PlotOptions)):
+        if section in sections:
+            parsed[section] = options.parse_values(sections[section])
     stipple = sections.get("stipple", {})
-    for key, value in stipple.items():
-        _check(key in STIPPLE_DEFAULTS, path, f"stipple.{key}", "unknown key")
-        _check_stipple_value(key, value, path)
-    validators = {
-        "tone": _validate_tone,
-        "engine_options": lambda values: _validate_engine_options(values, stipple.get("engine")),
-        "render": _validate_render,
-        "plot": _validate_plot,
-    }
-    for section, validate in validators.items():
-        if sections.get(section):
-            try:
-                validate(sections[section])
-            except StipplrError as exc:
-                raise OptionError(f"{path}: [{section}] {exc}") from None
-            except (TypeError, ValueError) as exc:
-                raise OptionError(f"{path}: [{section}] bad value ({exc})") from None
+    if "engine" in stipple:
+        _check_engine(stipple["engine"])
+    if sections.get("engine_options"):
+        _validate_engine_options(sections["engine_options"], stipple.get("engine"))
+    if sections.get("render"):
+        _validate_render(sections["render"])
+    return parsed
 
 
-def _check_stipple_value(key: str, value: Any, path: Path) -> None:
-    """Check one ``[stipple]`` value by its key (engine names, devices, numbers)."""
+def _check_engine(engine: Any) -> None:
+    """``[stipple] engine`` must name an engine of the table."""
     from stipplr.engines import engine_names
 
-    where = f"stipple.{key}"
-    if key == "points":
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-        _check(ok, path, where, "must be a whole number >= 1")
-    elif key == "engine":
-        engines = engine_names()
-        _check(value in engines, path, where, f"must be one of {', '.join(engines)}")
-    elif key == "device":
-        _check(value in DEVICES, path, where, f"must be one of {', '.join(DEVICES)}")
-    elif key == "seed":
-        _check(isinstance(value, int) and not isinstance(value, bool), path, where, "must be int")
-    elif key in ("radius_min", "radius_max"):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
-        _check(ok, path, where, "must be a number >= 0")
-    elif key == "model":
-        _check(isinstance(value, str), path, where, "must be a model name or path")
-
-
-def _validate_tone(values: dict[str, Any]) -> None:
-    """``[tone]`` must build a :class:`~stipplr.tone.Tone`."""
-    from stipplr.tone import Tone
-
-    Tone.from_dict(values)
+    engines = engine_names()
+    if engine not in engines:
+        raise invalid("stipple.engine", f"be one of {' | '.join(engines)}", engine)
 
 
 def _validate_engine_options(values: dict[str, Any], engine: str | None) -> None:
@@ -186,17 +150,14 @@ def _validate_render(values: dict[str, Any]) -> None:
 
     fitting = [
         r
-        for name, r in renderers.available().items()
-        if name != "plot" and set(values) <= r.option_names()
+        for r in renderers.available().values()
+        if r.section == "render" and set(values) <= r.option_names()
     ]
     if not fitting:
         raise OptionError(f"no renderer has all of the options {', '.join(sorted(values))}")
     for renderer in fitting:
-        renderer.make_options(**values)
-
-
-def _validate_plot(values: dict[str, Any]) -> None:
-    """``[plot]`` must build the plot renderer's options."""
-    from stipplr import renderers
-
-    renderers.get("plot").make_options(**values)
+        try:
+            renderer.make_options(**values)
+        except (TypeError, ValueError) as exc:  # a plug-in's options may fail in any way
+            reason = f"[render] bad value for the {renderer.name} renderer ({exc})"
+            raise OptionError(reason) from None

@@ -2,11 +2,16 @@
 
 A renderer is a :class:`Renderer` value: a name, the file extensions it writes, an
 options dataclass (its fields are the renderer's options, with defaults and docs) and a
-``write(stipple, path, options)`` function that writes atomically. Renderers are found
-through the ``stipplr.renderers`` entry-point group, so another package can add one::
+``write(stipple, path, options)`` function that writes atomically. stipplr's own option
+classes are :class:`~stipplr.optionset.OptionSet` objects, which parse every value once;
+a plug-in's may be any dataclass. Renderers are found through the ``stipplr.renderers``
+entry-point group, so another package can add one::
 
     [project.entry-points."stipplr.renderers"]
     myformat = "mypackage.render:RENDERER"
+
+The renderers' extensions are the one table of output formats: :func:`formats` gives it
+by renderer name (``batch --format``), :func:`for_path` by extension.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 
 from stipplr.dots import Stipple
 from stipplr.errors import OptionError
+from stipplr.validate import unknown_options
 
 ENTRY_POINT_GROUP = "stipplr.renderers"
 """The one renderer registry: stipplr's own formats are entry points too (pyproject.toml)."""
@@ -31,23 +37,30 @@ ENTRY_POINT_GROUP = "stipplr.renderers"
 @dataclass(frozen=True)
 class Renderer:
     """One output format: ``write(stipple, path, options)`` with ``options`` an instance
-    of the ``options`` dataclass."""
+    of the ``options`` dataclass.
+
+    ``extensions`` are the ones :func:`for_path` picks this renderer for;
+    ``default_extension`` (default: the first of them) is what a batch run writes;
+    ``section`` is the settings table its options come from (``[render]``, or ``[plot]``).
+    """
 
     name: str
     extensions: tuple[str, ...]
     description: str
     options: type
     write: Callable[[Stipple, Path, Any], None]
+    section: str = "render"
+    default_extension: str = ""
 
     def make_options(self, **values: Any) -> Any:
         """Build this renderer's options, refusing unknown names in one line."""
-        known = self.option_names()
-        unknown = sorted(set(values) - known)
+        owner = f"the {self.name} renderer"
+        parse = getattr(self.options, "parse", None)
+        if parse is not None:  # an OptionSet: it checks names and values itself
+            return parse(values, owner=owner)
+        unknown = set(values) - self.option_names()
         if unknown:
-            raise OptionError(
-                f"renderer {self.name!r} has no option(s) {', '.join(unknown)} "
-                f"(it has: {', '.join(sorted(known)) or 'none'})"
-            )
+            raise unknown_options(self.section, unknown, sorted(self.option_names()), owner)
         return self.options(**values)
 
     def option_names(self) -> set[str]:
@@ -100,6 +113,11 @@ def get(name: str) -> Renderer:
     if name not in renderers:
         raise OptionError(f"unknown renderer {name!r} (choose from {', '.join(renderers)})")
     return renderers[name]
+
+
+def formats() -> dict[str, tuple[str, str]]:
+    """Every output format by renderer name: (renderer, the extension a batch run writes)."""
+    return {name: (name, r.default_extension or r.extensions[0]) for name, r in available().items()}
 
 
 def for_path(path: str | Path) -> Renderer:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stipplr.dots import Stipple
-from stipplr.plotter import PlotOptions, make_plot, write_plot
+from stipplr.plotter import FORMATS, PlotOptions, make_plot, write_plot
 from stipplr.renderers import Renderer
 
 
@@ -20,9 +20,11 @@ def write(stipple: Stipple, path: Path, options: PlotOptions) -> None:
 
 RENDERER = Renderer(
     "plot",
-    (".hpgl", ".plt", ".gcode", ".nc", ".gc"),
+    tuple(ext for ext in FORMATS if ext != ".svg"),  # a bare .svg goes to the svg renderer
     "pen-plotter HPGL / G-code (and plot-SVG with renderer='plot'): one layer per pen, "
     "dots ordered to cut pen-up travel",
     PlotOptions,
     write,
+    section="plot",
+    default_extension=".svg",
 )

@@ -127,7 +127,7 @@ def rasterise(stipple: Stipple, style: DotStyle) -> np.ndarray:
     (H, W) or (H, W, 2) (grey, grey + alpha) when mono ink and paper are both grey.
 
     In ``dots`` mode a pixel takes the colour of the top dot covering it, dots painted in
-    :func:`~renderers.style.paint_order` (as the SVG renderer does)."""
+    :func:`~stipplr.renderers.style.paint_order` (as the SVG renderer does)."""
     page = page_layout(stipple, style)
     centres = dot_centres(stipple, page)
     radii = dot_radii(stipple, style, page)

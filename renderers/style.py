@@ -8,17 +8,18 @@ differ in how they put those dots into a file.
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
-from stipplr.colours import parse_colour
+from stipplr.colours import Colour
 from stipplr.dots import Stipple
 from stipplr.errors import OptionError
-from stipplr.paper import parse_paper
+from stipplr.optionset import OptionSet, option
+from stipplr.paper import Paper, fit
 from stipplr.tone import luminance
+from stipplr.units import Length
+from stipplr.validate import Choice, Flag, Number, Whole, invalid
 
 COLOR_MODES = ("mono", "dots")
 DEFAULT_DPI = 300.0
@@ -27,107 +28,69 @@ DEFAULT_DPI = 300.0
 FALLBACK_DOT_SIZE = 0.8
 MAX_SIDE = 30_000
 MAX_PIXELS = 150_000_000
-
-
-def parse_size_mm(value: Any) -> tuple[float, float]:
-    """``"210x297"`` (mm, or with units) or a paper name (a4, letter, ...) as (width, height)."""
-    try:
-        return parse_paper(str(value))
-    except OptionError as exc:
-        raise OptionError(f"size_mm: {exc}") from None
-
-
-def _check_number(option: str, value: Any, *, integer: bool = False, optional: bool = True) -> None:
-    """Refuse a non-number, non-finite or non-positive value for ``option``."""
-    if value is None and optional:
-        return
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        kind = "a whole number" if integer else "a number"
-        raise OptionError(f"{option}: expected {kind}, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise OptionError(f"{option}: must be > 0, got {value!r}")
-
-
-def _check_bool(option: str, value: Any) -> None:
-    """Refuse a non-boolean value for ``option`` (``1`` or ``"yes"`` would pass silently)."""
-    if not isinstance(value, bool):
-        raise OptionError(f"{option}: expected true or false, got {value!r}")
+POSITIVE = Number(0, above=True)
+SIDE_PX = Whole(1, MAX_SIDE)
 
 
 @dataclass(frozen=True)
-class DotStyle:
-    """Options of the PNG and SVG renderers: page size, dot size and colours."""
+class DotStyle(OptionSet):
+    """Options of the PNG and SVG renderers (the ``[render]`` table): page size, dot size
+    and colours. Colours are held as 0-255 RGB, physical sizes in mm."""
 
-    color: str = field(
-        default="mono",
-        metadata={"help": "mono: every dot in the ink colour; dots: each dot's own colour"},
+    SECTION = "render"
+
+    color: str = option(
+        "mono",
+        "mono: every dot in the ink colour; dots: each dot's own colour",
+        Choice(COLOR_MODES),
     )
-    ink: str = field(default="black", metadata={"help": "dot colour in mono mode (name or #hex)"})
-    paper: str = field(default="white", metadata={"help": "background colour (name or #hex)"})
-    transparent: bool = field(
-        default=False, metadata={"help": "no background: dots on a transparent page"}
+    ink: tuple[int, int, int] = option("black", "dot colour in mono mode (name or #hex)", Colour())
+    paper: tuple[int, int, int] = option("white", "background colour (name or #hex)", Colour())
+    transparent: bool = option(False, "no background: dots on a transparent page", Flag())
+    dot_size: float | None = option(
+        None,
+        "dot diameter as a fraction of the mean spacing sqrt(area/N) (default: tone-correct "
+        f"from the stipple's recorded mean darkness, else {FALLBACK_DOT_SIZE})",
+        POSITIVE,
     )
-    dot_size: float | None = field(
-        default=None,
-        metadata={
-            "help": "dot diameter as a fraction of the mean spacing sqrt(area/N) (default: "
-            "tone-correct from the stipple's recorded mean darkness, else "
-            f"{FALLBACK_DOT_SIZE})"
-        },
+    dot_px: float | None = option(
+        None, "fixed dot diameter in output pixels (overrides dot_size)", POSITIVE
     )
-    dot_px: float | None = field(
-        default=None, metadata={"help": "fixed dot diameter in output pixels (overrides dot_size)"}
+    use_radius: bool = option(
+        True, "size each dot by its own radius when the stipple has radii", Flag()
     )
-    use_radius: bool = field(
-        default=True,
-        metadata={"help": "size each dot by its own radius when the stipple has radii"},
+    width: int | None = option(
+        None, "page width in px (default: source size, aspect kept)", SIDE_PX
     )
-    width: int | None = field(
-        default=None, metadata={"help": "page width in px (default: source size, aspect kept)"}
+    height: int | None = option(
+        None, "page height in px (default: source size, aspect kept)", SIDE_PX
     )
-    height: int | None = field(
-        default=None, metadata={"help": "page height in px (default: source size, aspect kept)"}
+    size_mm: tuple[float, float] | None = option(
+        None, "physical page WxH in mm (e.g. 210x297) or a4, a3, ...", Paper()
     )
-    size_mm: str | None = field(
-        default=None, metadata={"help": "physical page WxH in mm (e.g. 210x297) or a4, a3, ..."}
+    width_mm: float | None = option(
+        None, "physical page width in mm (aspect kept)", Length(positive=True, example="210")
     )
-    width_mm: float | None = field(
-        default=None, metadata={"help": "physical page width in mm (aspect kept)"}
+    height_mm: float | None = option(
+        None, "physical page height in mm (aspect kept)", Length(positive=True, example="297")
     )
-    height_mm: float | None = field(
-        default=None, metadata={"help": "physical page height in mm (aspect kept)"}
-    )
-    dpi: float | None = field(
-        default=None, metadata={"help": f"pixels per inch with a physical size ({DEFAULT_DPI:g})"}
+    dpi: float | None = option(
+        None, f"pixels per inch with a physical size ({DEFAULT_DPI:g})", POSITIVE
     )
 
-    def __post_init__(self) -> None:
-        if self.color not in COLOR_MODES:
-            raise OptionError(
-                f"color: expected one of {', '.join(COLOR_MODES)}, got {self.color!r}"
-            )
-        parse_colour(self.ink, "ink")
-        parse_colour(self.paper, "paper")
-        _check_bool("transparent", self.transparent)
-        _check_bool("use_radius", self.use_radius)
-        _check_number("dot_size", self.dot_size)
-        _check_number("dot_px", self.dot_px)
-        for option in ("width", "height"):
-            _check_number(option, getattr(self, option), integer=True)
-            if (getattr(self, option) or 0) > MAX_SIDE:
-                raise OptionError(f"{option}: at most {MAX_SIDE} px, got {getattr(self, option)}")
-        for option in ("width_mm", "height_mm", "dpi"):
-            _check_number(option, getattr(self, option))
-        if self.size_mm is not None:
-            parse_size_mm(self.size_mm)
-            if self.width_mm is not None or self.height_mm is not None:
-                raise OptionError("size_mm: give either size_mm or width_mm/height_mm, not both")
+    def check(self) -> None:
+        mm_sides = self.width_mm is not None or self.height_mm is not None
+        if self.size_mm is not None and mm_sides:
+            both = "width_mm" if self.width_mm is not None else "height_mm"
+            raise invalid(self.key(both), "be unset with size_mm", getattr(self, both))
         physical = self.physical_size_given
-        if physical and (self.width is not None or self.height is not None):
-            raise OptionError("width/height: give a size in px or in mm, not both")
+        for side in ("width", "height"):
+            if physical and getattr(self, side) is not None:
+                rule = "be unset with a size in mm (size_mm, width_mm or height_mm)"
+                raise invalid(self.key(side), rule, getattr(self, side))
         if self.dpi is not None and not physical:
-            raise OptionError("dpi: needs a physical size (size_mm, width_mm or height_mm)")
+            rule = "come with a physical size (size_mm, width_mm or height_mm)"
+            raise invalid(self.key("dpi"), rule, self.dpi)
 
     @property
     def physical_size_given(self) -> bool:
@@ -165,12 +128,7 @@ def page_layout(stipple: Stipple, style: DotStyle) -> Page:
     size_mm, dpi = None, None
     if style.physical_size_given:
         dpi = style.dpi or DEFAULT_DPI
-        mm = (
-            parse_size_mm(style.size_mm)
-            if style.size_mm is not None
-            else _fill_aspect(style.width_mm, style.height_mm, stipple.aspect)
-        )
-        size_mm = (float(mm[0]), float(mm[1]))
+        size_mm = style.size_mm or _fill_aspect(style.width_mm, style.height_mm, stipple.aspect)
         w, h = (v / 25.4 * dpi for v in size_mm)
     elif style.width is None and style.height is None:
         w, h = stipple.width, stipple.height
@@ -182,9 +140,8 @@ def page_layout(stipple: Stipple, style: DotStyle) -> Page:
             f"page of {width}x{height} px is too large (at most {MAX_SIDE} px a side "
             f"and {MAX_PIXELS // 1_000_000} megapixels): lower the size or dpi"
         )
-    scale = min(width / stipple.width, height / stipple.height)
-    offset = ((width - stipple.width * scale) / 2, (height - stipple.height * scale) / 2)
-    return Page(width, height, scale, offset, size_mm, dpi)
+    layout = fit((stipple.width, stipple.height), (width, height))
+    return Page(width, height, layout.scale, layout.offset, size_mm, dpi)
 
 
 def dot_centres(stipple: Stipple, page: Page) -> np.ndarray:
@@ -216,12 +173,12 @@ def dot_radii(stipple: Stipple, style: DotStyle, page: Page) -> np.ndarray:
 
 def ink_colour(style: DotStyle) -> np.ndarray:
     """The mono dot colour in [0, 1], shape (3,)."""
-    return np.asarray(parse_colour(style.ink, "ink"), dtype=np.float64) / 255
+    return np.asarray(style.ink, dtype=np.float64) / 255
 
 
 def paper_colour(style: DotStyle) -> np.ndarray:
     """The background colour in [0, 1], shape (3,)."""
-    return np.asarray(parse_colour(style.paper, "paper"), dtype=np.float64) / 255
+    return np.asarray(style.paper, dtype=np.float64) / 255
 
 
 def paint_order(rgb: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ from stipplr.engines import MAX_POINTS, Engine, EngineResult, Progress, get_engi
 from stipplr.errors import OptionError
 from stipplr.images import ImageLike, load_image
 from stipplr.tone import Tone, darkness
+from stipplr.validate import Whole, radius_range
 
 __all__ = ["MAX_POINTS", "EmptyStippleWarning", "default_engine", "stipple", "stipple_many"]
 
@@ -31,21 +32,6 @@ def default_engine() -> str:
     from stipplr import neural
 
     return "neural" if neural.default_model_available() else "lbg"
-
-
-def _check_points(points: int) -> int:
-    """``points`` as an int, or a one-line error unless it is a whole number in range."""
-    if isinstance(points, bool) or int(points) != points or not 1 <= points <= MAX_POINTS:
-        raise OptionError(f"points must be a whole number from 1 to {MAX_POINTS}, got {points}")
-    return int(points)
-
-
-def _check_radius(radius: tuple[float, float]) -> tuple[float, float]:
-    """(r_min, r_max) as floats, or a one-line error unless 0 <= r_min <= r_max."""
-    r_min, r_max = (float(r) for r in radius)
-    if not 0 <= r_min <= r_max < float("inf"):
-        raise OptionError(f"radius must satisfy 0 <= min <= max < inf, got {r_min}, {r_max}")
-    return r_min, r_max
 
 
 @dataclass(frozen=True)
@@ -85,7 +71,7 @@ def make_request(
     options: dict[str, Any],
 ) -> Request:
     """Check every setting before any image is read (one-line errors)."""
-    n = _check_points(points)
+    n = Whole(1, MAX_POINTS)(points, "points")
     chosen = get_engine(engine or default_engine())
     options = dict(options)
     if "model" in chosen.options():
@@ -94,7 +80,7 @@ def make_request(
         raise OptionError(f"--model only applies to the neural engine, not {chosen.name!r}")
     chosen.validate(n, options)
     tone = Tone.from_dict(tone) if isinstance(tone, dict) else (tone or Tone())
-    radius = None if radius is None else _check_radius(radius)
+    radius = None if radius is None else radius_range(radius)
     return Request(chosen, n, seed, tone, radius, options)
 
 

@@ -1,38 +1,83 @@
 """Resolved settings of one command: defaults < preset < explicit flags.
 
-Settings are grouped in sections, the same tables a preset TOML file uses:
-``[stipple]`` (points, engine, model, device, seed, radius_min, radius_max), ``[tone]``,
-``[engine_options]``, ``[render]`` (renderer options) and ``[plot]`` (plotter options).
+Settings are grouped in sections, the same tables a preset TOML file uses: ``[stipple]``
+(:class:`StippleOptions`), ``[tone]`` (:class:`~stipplr.tone.Tone`), ``[engine_options]``,
+``[render]`` (the renderer's options) and ``[plot]``
+(:class:`~stipplr.plotter.PlotOptions`). Each layer's values are merged key by key; the
+option objects, which parse and check every value once, are built from the result.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from stipplr.engines import MAX_POINTS
 from stipplr.errors import OptionError
+from stipplr.optionset import OptionSet, option
+from stipplr.tone import Tone
+from stipplr.validate import Choice, Number, Text, Whole, radius_range, unknown_options
+
+if TYPE_CHECKING:
+    from stipplr.plotter import PlotOptions
+    from stipplr.renderers import Renderer
 
 SECTIONS = ("stipple", "tone", "engine_options", "render", "plot")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 """Device names ``--device`` and presets accept (torch-free, so presets load fast)."""
-STIPPLE_DEFAULTS: dict[str, Any] = {
-    "points": 5000,
-    "engine": None,
-    "model": None,
-    "device": "auto",
-    "seed": None,
-    "radius_min": None,
-    "radius_max": None,
-}
-NOT_ENGINE_OPTIONS = frozenset({*STIPPLE_DEFAULTS, "image", "tone", "radius"})
+RADIUS = Number(0, finite=False)  # an infinite radius is refused with both radii in view
+
+
+@dataclass(frozen=True)
+class StippleOptions(OptionSet):
+    """What :func:`stipplr.stipple` is asked for (the ``[stipple]`` table)."""
+
+    SECTION = "stipple"
+
+    points: int = option(5000, "number of dots", Whole(1, MAX_POINTS), flag=("--points", "-n"))
+    engine: str | None = option(
+        None,
+        "lbg | voronoi | dither | neural (default: neural if a model ships, else lbg)",
+        Text("an engine name"),
+        flag=True,
+    )
+    model: str | None = option(
+        None, "neural model name or checkpoint path", Text("a model name or path"), flag=True
+    )
+    device: str = option(
+        "auto", "auto | cpu | cuda | mps (neural engine)", Choice(DEVICES), flag=True
+    )
+    seed: int | None = option(None, "random seed (same seed, same dots)", Whole(), flag=True)
+    radius_min: float | None = option(
+        None, "dot radius in light areas (source px); sizes dots by tone", RADIUS, flag=True
+    )
+    radius_max: float | None = option(
+        None, "dot radius in black areas (source px)", RADIUS, flag=True
+    )
+
+    @property
+    def radius(self) -> tuple[float, float] | None:
+        """(r_min, r_max) for :func:`stipplr.stipple`; one given radius serves as both."""
+        if self.radius_min is None and self.radius_max is None:
+            return None
+        r_min = self.radius_max if self.radius_min is None else self.radius_min
+        r_max = r_min if self.radius_max is None else self.radius_max
+        return r_min, r_max
+
+    def check(self) -> None:
+        if self.radius is not None:
+            radius_range(self.radius)
+
+
+NOT_ENGINE_OPTIONS = frozenset({*StippleOptions.option_names(), "image", "tone", "radius"})
 """``stipplr.stipple``'s own arguments: as engine options they would clash with them."""
 
 
 @dataclass
 class Settings:
-    """One command's resolved settings, section by section."""
+    """One command's resolved settings, section by section (values by key)."""
 
-    stipple: dict[str, Any] = field(default_factory=lambda: dict(STIPPLE_DEFAULTS))
+    stipple: dict[str, Any] = field(default_factory=dict)
     tone: dict[str, Any] = field(default_factory=dict)
     engine_options: dict[str, Any] = field(default_factory=dict)
     render: dict[str, Any] = field(default_factory=dict)
@@ -44,12 +89,10 @@ class Settings:
         for section, values in layer.items():
             if section not in SECTIONS:
                 raise OptionError(f"{origin}: unknown section [{section}]")
-            if section == "stipple":
-                unknown = sorted(set(values) - set(STIPPLE_DEFAULTS))
-                if unknown:
-                    raise OptionError(
-                        f"{origin}: unknown key(s) in [stipple]: {', '.join(unknown)}"
-                    )
+            known = StippleOptions.option_names()
+            if section == "stipple" and set(values) - set(known):
+                unknown = unknown_options(section, set(values) - set(known), known)
+                raise OptionError(f"{origin}: {unknown}")
             clash = sorted(set(values) & NOT_ENGINE_OPTIONS) if section == "engine_options" else []
             if clash:
                 raise OptionError(
@@ -57,33 +100,52 @@ class Settings:
                 )
             getattr(self, section).update(values)
 
+    def stipple_options(self) -> StippleOptions:
+        """The ``[stipple]`` options, parsed and checked."""
+        return StippleOptions.parse(self.stipple)
+
+    def tone_options(self) -> Tone:
+        """The ``[tone]`` options, parsed and checked."""
+        return Tone.parse(self.tone)
+
+    def plot_options(self) -> PlotOptions:
+        """The ``[plot]`` options, parsed and checked."""
+        from stipplr.plotter import PlotOptions
+
+        return PlotOptions.parse(self.plot)
+
     def renderer_options(self, renderer: str, known: set[str]) -> dict[str, Any]:
         """Options for ``renderer`` whose option names are ``known``.
 
-        The plot renderer reads ``[plot]``, the others ``[render]``. A preset serves several
-        formats, so its keys that this renderer lacks are dropped; keys given on the command
-        line are always passed on, so a wrong one still fails loudly.
+        The renderer's section (``[plot]`` for the plot renderer, else ``[render]``) gives
+        them. A preset serves several formats, so its keys that this renderer lacks are
+        dropped; keys given on the command line are always passed on, so a wrong one
+        still fails loudly.
         """
-        section = "plot" if renderer == "plot" else "render"
+        from stipplr import renderers
+
+        section = renderers.get(renderer).section
         values = {
             k: v
-            for k, v in getattr(self, section).items()
+            for k, v in getattr(self, section, {}).items()
             if k in known or k in self.explicit.get(section, set())
         }
-        if section == "plot":  # -O options given to a plot-format command
+        if section != "render":  # -O options given to a plot-format command
             values.update({k: self.render[k] for k in self.explicit.get("render", set())})
         return values
 
+    def output_options(self, renderer: Renderer) -> Any:
+        """``renderer``'s options object, built from :meth:`renderer_options`."""
+        return renderer.make_options(
+            **self.renderer_options(renderer.name, renderer.option_names())
+        )
+
     def stipple_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for :func:`stipplr.stipple`."""
-        s = dict(self.stipple)
-        r_min, r_max = s.pop("radius_min"), s.pop("radius_max")
-        radius = None
-        if r_min is not None or r_max is not None:
-            r_min = r_max if r_min is None else r_min
-            r_max = r_min if r_max is None else r_max
-            radius = (r_min, r_max)
-        return {**s, "radius": radius, "tone": dict(self.tone), **self.engine_options}
+        """Keyword arguments for :func:`stipplr.stipple` (every value checked here)."""
+        options = self.stipple_options()
+        chosen = {k: getattr(options, k) for k in ("points", "engine", "model", "device", "seed")}
+        tone = self.tone_options().to_dict()
+        return {**chosen, "radius": options.radius, "tone": tone, **self.engine_options}
 
 
 def resolve_settings(command: str, preset: str | None, **explicit: dict[str, Any]) -> Settings:

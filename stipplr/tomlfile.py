@@ -1,4 +1,5 @@
-"""Reading and writing the small TOML files stipplr uses (presets, training configs).
+"""Reading and writing the small TOML files stipplr uses (presets, G-code templates,
+training configs): the one module that touches TOML.
 
 The standard library reads TOML but does not write it; resolved settings and configs are
 nested dicts of scalars and lists, which :func:`dump_toml` writes.
@@ -10,16 +11,32 @@ import os
 import sys
 from typing import Any
 
+from stipplr.errors import OptionError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
 
-def read_toml(path: str | os.PathLike) -> dict[str, Any]:
-    """The TOML file at ``path`` as a dict."""
-    with open(path, "rb") as f:
-        return tomllib.load(f)
+def read_toml(path: str | os.PathLike, what: str = "TOML file") -> dict[str, Any]:
+    """The TOML file at ``path`` as a dict; a missing, unreadable or malformed file is a
+    one-line error naming it (``x.toml: not a readable TOML file (...)``)."""
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise OptionError(f"{os.fspath(path)}: not a readable {what} ({reason})") from None
+
+
+def parse_toml_value(text: str) -> Any:
+    """A command-line value read as TOML (numbers, booleans, lists, quoted strings), else
+    the text itself (``key=value`` overrides)."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
 
 
 def toml_value(value: Any) -> str:

@@ -7,20 +7,20 @@ against the image itself.
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
-from stipplr.errors import OptionError
+from stipplr.optionset import OptionSet, option
+from stipplr.validate import Flag, Number
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # Rec. 709 weights
 
 
 @dataclass(frozen=True)
-class Tone:
-    """Tone settings; every default is the identity.
+class Tone(OptionSet):
+    """Tone settings (the ``[tone]`` table); every default is the identity.
 
     gamma: darkness ** gamma (> 1 lightens mid-tones, < 1 darkens them).
     contrast: scales darkness about 0.5; brightness: subtracted from darkness.
@@ -29,49 +29,28 @@ class Tone:
     invert: swap dark and light (white dots on black paper).
     """
 
-    gamma: float = 1.0
-    contrast: float = 1.0
-    brightness: float = 0.0
-    white_cutoff: float = 1.0
-    edge: float = 0.0
-    invert: bool = False
+    SECTION = "tone"
 
-    def __post_init__(self) -> None:
-        for name in ("gamma", "contrast", "brightness", "white_cutoff", "edge"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-                raise OptionError(f"tone {name} must be a number, got {value!r}")
-            if not math.isfinite(value):
-                raise OptionError(f"tone {name} must be finite, got {value}")
-        if not isinstance(self.invert, (bool, np.bool_)):
-            raise OptionError(f"tone invert must be true or false, got {self.invert!r}")
-        if not self.gamma > 0:
-            raise OptionError(f"tone gamma must be > 0, got {self.gamma}")
-        if not self.contrast >= 0:
-            raise OptionError(f"tone contrast must be >= 0, got {self.contrast}")
-        if not -1 <= self.brightness <= 1:
-            raise OptionError(f"tone brightness must be in [-1, 1], got {self.brightness}")
-        if not 0 < self.white_cutoff <= 1:
-            raise OptionError(f"tone white_cutoff must be in (0, 1], got {self.white_cutoff}")
-        if not self.edge >= 0:
-            raise OptionError(f"tone edge must be >= 0, got {self.edge}")
+    gamma: float = option(1.0, "tone: darkness ** gamma", Number(0, above=True), flag=True)
+    contrast: float = option(1.0, "tone: contrast about mid-grey", Number(0), flag=True)
+    brightness: float = option(0.0, "tone: lightens (+) or darkens (-)", Number(-1, 1), flag=True)
+    white_cutoff: float = option(
+        1.0,
+        "tone: luminance at or above this gets no dots",
+        Number(0, 1, above=True),
+        flag=True,
+    )
+    edge: float = option(0.0, "tone: edge emphasis strength", Number(0), flag=True)
+    invert: bool = option(False, "tone: invert", Flag(), flag=True)
 
     def is_identity(self) -> bool:
         """True when these settings leave darkness unchanged."""
         return self == Tone()
 
-    def to_dict(self) -> dict[str, float | bool]:
-        """Plain dict of the settings (for metadata and presets)."""
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, values: dict) -> Tone:
         """Build from a dict, naming any unknown key in the error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise OptionError(f"unknown tone option(s): {', '.join(unknown)}")
-        return cls(**values)
+        return cls.parse(values)
 
 
 def luminance(rgb: np.ndarray) -> np.ndarray:

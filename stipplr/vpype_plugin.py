@@ -11,7 +11,9 @@ with its colour, pen width and name.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import vpype as vp
@@ -19,18 +21,25 @@ import vpype_cli
 
 from stipplr.dots import Stipple
 from stipplr.errors import StipplrError
+from stipplr.optionset import OptionSet, flag_specs
 from stipplr.plotter import PlotOptions, make_plot
+from stipplr.settings import StippleOptions
 
 PX_PER_MM = 96 / 25.4  # vpype works in CSS pixels
+OPTIONS: dict[type[OptionSet], tuple[str, ...]] = {
+    StippleOptions: ("points", "engine", "seed"),
+    PlotOptions: ("paper", "landscape", "margin", "pen_width", "pens", "dot", "dot_size"),
+}
+"""The options the plugin takes, as flags generated from stipplr's option objects."""
 
 
-def load_stipple(source: Path, points: int, engine: str | None, seed: int | None) -> Stipple:
-    """A saved ``.npz`` stipple, or the image at ``source`` stippled with ``points`` dots."""
+def load_stipple(source: Path, options: StippleOptions) -> Stipple:
+    """A saved ``.npz`` stipple, or the image at ``source`` stippled as ``options`` say."""
     if source.suffix.lower() == ".npz":
         return Stipple.load(source)
     from stipplr.api import stipple
 
-    return stipple(source, points, engine, seed=seed)
+    return stipple(source, options.points, options.engine, seed=options.seed)
 
 
 def add_plot(document: vp.Document, stipple: Stipple, options: PlotOptions) -> vp.Document:
@@ -49,47 +58,31 @@ def add_plot(document: vp.Document, stipple: Stipple, options: PlotOptions) -> v
     return document
 
 
+def option_flags(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the click options of :data:`OPTIONS` (None when not given: stipplr's default)."""
+    for cls, names in reversed(OPTIONS.items()):
+        for spec in reversed([s for s in flag_specs(cls) if s.name in names]):
+            command = click.option(*spec.decls, spec.name, type=spec.type, help=spec.help)(command)
+    return command
+
+
+def given(cls: type[OptionSet], values: dict[str, Any]) -> dict[str, Any]:
+    """The options of ``cls`` among the plugin's ``values`` that the user gave."""
+    return {k: v for k, v in values.items() if k in OPTIONS[cls] and v is not None}
+
+
 @click.command("stipplr")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-n", "--points", type=int, default=5000, show_default=True, help="Dots.")
-@click.option("--engine", help="lbg | voronoi | dither | neural (stipplr's default if unset).")
-@click.option("--seed", type=int, help="Random seed.")
-@click.option("--paper", default="a4", show_default=True, help="Paper name or WxH.")
-@click.option("--landscape", is_flag=True, help="Long side horizontal.")
-@click.option("--margin", default="15mm", show_default=True, help="Margin on every side.")
-@click.option("--pen", "pen_width", default="0.3mm", show_default=True, help="Pen width.")
-@click.option("--pens", default="black", show_default=True, help="Pen colours, comma list.")
-@click.option("--dot", default="auto", show_default=True, help="auto|touch|circle|spiral.")
-@click.option("--dot-size", help="Dot diameter (default: stipple radii, else the pen).")
+@option_flags
 @vpype_cli.global_processor
-def stipplr_cmd(
-    document: vp.Document,
-    source: Path,
-    points: int,
-    engine: str | None,
-    seed: int | None,
-    paper: str,
-    landscape: bool,
-    margin: str,
-    pen_width: str,
-    pens: str,
-    dot: str,
-    dot_size: str | None,
-) -> vp.Document:
+def stipplr_cmd(document: vp.Document, source: Path, **values: Any) -> vp.Document:
     """Stipple an image (or load a .npz stipple) into one layer per pen."""
-    options = PlotOptions(
-        paper=paper,
-        landscape=landscape,
-        margin=margin,
-        pen_width=pen_width,
-        pens=pens,
-        dot=dot,
-        dot_size=dot_size,
-    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            return add_plot(document, load_stipple(source, points, engine, seed), options)
+            stipple_options = StippleOptions.parse(given(StippleOptions, values))
+            options = PlotOptions.parse(given(PlotOptions, values))
+            return add_plot(document, load_stipple(source, stipple_options), options)
         except StipplrError as exc:
             raise click.ClickException(str(exc)) from None
         finally:

@@ -275,6 +275,7 @@ def test_neural_engine_batches_equal_sizes(tmp_path, monkeypatch):
     from stipplr.batch import Runner
     from stipplr.checkpoints import save_checkpoint
     from stipplr.models import build_model, make_config
+
     torch.set_num_threads(2)
     tiny = {"encoder": "resnet18", "input_size": 32, "style_dim": 8, "style_layers": 1}
     tiny |= {"grid": 4, "channels": (8, 8, 8), "density_widths": (4,), "offset_widths": (4,)}

@@ -215,7 +215,7 @@ def test_move_times_trapezoid_and_triangle():
 
 def test_time_estimate_is_consistent_with_the_distances():
     plot = quiet_plot(random_stipple(500, radius=True), dot="auto")
-    s, m = plot.stats, plot.spec.machine
+    s, m = plot.stats, plot.options.machine
     moves = s.pen_lifts + (s.pen_lifts + 1)  # pen-down paths + pen-up moves (one layer)
     floor = (
         s.pen_lifts * (m.drop_time + m.raise_time)

@@ -1,1 +1,1 @@
-"""Training recipes for stipplr's networks: data making, tasks, the generic loop, export."""
+"""Training recipes for stipplr's networks (a checkout-only developer tool; see README.md)."""

@@ -7,12 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from stipplr.tomlfile import read_toml
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+from stipplr.tomlfile import parse_toml_value, read_toml
 
 DEFAULTS: dict[str, Any] = {
     "run": {"dir": "", "seed": 0},
@@ -37,14 +32,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def parse_value(text: str) -> Any:
-    """A command-line value read as TOML (numbers, booleans, lists, quoted strings), else text."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
 def apply_override(cfg: dict[str, Any], assignment: str) -> None:
     """Set ``a.b.c=value`` in the nested ``cfg`` (creating tables as needed)."""
     key, sep, value = assignment.partition("=")
@@ -56,7 +43,7 @@ def apply_override(cfg: dict[str, Any], assignment: str) -> None:
         node = node.setdefault(table, {})
         if not isinstance(node, dict):
             raise SystemExit(f"override {assignment!r}: {table!r} is not a table")
-    node[leaf] = parse_value(value.strip())
+    node[leaf] = parse_toml_value(value.strip())
 
 
 def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -220,9 +220,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, Setti
 def ensure_dataset(cfg: dict) -> None:
     """Make a training config's dataset (its ``[data.make]`` settings) in ``data.dir`` when
     that folder has no manifest yet, so one command goes from nothing to a trained model."""
-    root = Path(cfg["data"]["dir"])
     make = cfg["data"].get("make")
-    if make is None or (root / MANIFEST).exists():
+    if make is None:  # e.g. relaxnet makes its images on the fly
+        return
+    root = Path(cfg["data"]["dir"])
+    if (root / MANIFEST).exists():
         return
     settings = Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in make.items()})
     make_dataset(root, settings, workers=cfg["data"].get("workers", 2))

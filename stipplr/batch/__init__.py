@@ -5,7 +5,6 @@ and every output is written atomically, so a rerun after a stop resumes where it
 
 from stipplr.batch.plan import (
     DEFAULT_OUT,
-    FORMATS,
     Job,
     discover,
     parse_shard,
@@ -19,7 +18,6 @@ from stipplr.batch.run import Report, Runner, Summary, choose_engine
 
 __all__ = [
     "DEFAULT_OUT",
-    "FORMATS",
     "Job",
     "Report",
     "Runner",

@@ -17,14 +17,6 @@ from stipplr.errors import OptionError
 from stipplr.images import is_image_path
 
 DEFAULT_OUT = Path("stipplr-out")
-FORMATS: dict[str, tuple[str, str]] = {
-    "png": ("png", ".png"),
-    "svg": ("svg", ".svg"),
-    "plot": ("plot", ".svg"),
-    "npz": ("npz", ".npz"),
-    "csv": ("csv", ".csv"),
-}
-"""``--format`` -> (renderer, output extension)."""
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +25,6 @@ from rich.text import Text
 from stipplr import renderers
 from stipplr.batch import (
     DEFAULT_OUT,
-    FORMATS,
     Job,
     Runner,
     Summary,
@@ -39,14 +40,20 @@ from stipplr.cli.common import cli_errors, parse_options
 from stipplr.errors import OptionError
 
 
-def _interrupt_on_sigterm() -> None:
-    """Treat SIGTERM (a scheduler's stop) like Ctrl-C: finish cleanly, print the summary."""
+@contextlib.contextmanager
+def _interrupt_on_sigterm() -> Iterator[None]:
+    """Within the block, treat SIGTERM (a scheduler's stop) like Ctrl-C: finish cleanly and
+    print the summary. The previous handler comes back afterwards."""
 
     def handler(signum: int, frame: object) -> None:
         """Raise KeyboardInterrupt in the main thread."""
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, handler)
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class RateColumn(ProgressColumn):
@@ -101,10 +108,11 @@ def batch_command(
 
     Example: stipplr batch photos/ --format svg --out drawings --points 5000
     """
-    if output_format not in FORMATS:
-        raise OptionError(f"unknown format {output_format!r} (choose from {', '.join(FORMATS)})")
+    formats = renderers.formats()
+    if output_format not in formats:
+        raise OptionError(f"unknown format {output_format!r} (choose from {', '.join(formats)})")
     settings = shared.settings("batch", render=parse_options(option))
-    renderer, extension = FORMATS[output_format]
+    renderer, extension = formats[output_format]
     jobs = plan_jobs(discover(inputs, out), out, extension)
     jobs = shard_jobs(jobs, *parse_shard(shard))
     console = Console(stderr=True, quiet=quiet, highlight=False, soft_wrap=True)
@@ -132,9 +140,8 @@ def batch_command(
     runner = Runner(settings.stipple_kwargs(), renderer, render, report)
     if runner.note:
         lines.print(f"stipplr: note: {runner.note}", markup=False)
-    _interrupt_on_sigterm()
     task = progress.add_task("stippling", total=len(pending(jobs, overwrite)))
-    with progress:
+    with _interrupt_on_sigterm(), progress:
         summary = runner.run(
             jobs, overwrite=overwrite, workers=workers, batch_size=batch_size, processes=processes
         )

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from stipplr import renderers
 from stipplr.cli import app
 from stipplr.cli.common import cli_errors
 from stipplr.presets import list_presets, load_preset, user_preset_dir
-from stipplr.settings import SECTIONS, resolve_settings
+from stipplr.settings import SECTIONS, Settings, resolve_settings
 from stipplr.tomlfile import toml_value
-from stipplr.tone import Tone
 
 presets_app = typer.Typer(
     help="Named settings for stipple, batch and plot (use with --preset NAME|PATH).",
@@ -76,16 +73,24 @@ def presets_show(
     settings = resolve_settings(command, name)
     typer.echo(f"# {preset.name}: {preset.description}\n# file: {preset.origin}")
     typer.echo(f"# resolved for `stipplr {command}`")
-    full = {
-        "tone": Tone.from_dict(settings.tone).to_dict(),
-        "plot": asdict(renderers.get("plot").make_options(**settings.plot))
-        if command == "plot"
-        else settings.plot,
-    }
-    for section in SECTIONS:
-        values = full.get(section, getattr(settings, section))
+    for section, values in resolved_sections(settings, command).items():
         values = {k: v for k, v in values.items() if v is not None}
         if values:
             typer.echo(f"\n[{section}]")
             for key, value in values.items():
                 typer.echo(f"{key} = {toml_value(value)}")
+
+
+def resolved_sections(settings: Settings, command: str) -> dict[str, dict[str, Any]]:
+    """Each section as TOML would write it: the stipple and tone options (and, for
+    ``plot``, the plot options) with their defaults filled in; the others as given."""
+    from stipplr.plotter import PlotOptions
+
+    full = {
+        "stipple": settings.stipple_options().to_dict(),
+        "tone": settings.tone_options().to_dict(),
+        "plot": settings.plot_options().to_dict()
+        if command == "plot"
+        else PlotOptions.format_values(settings.plot),
+    }
+    return {section: full.get(section, getattr(settings, section)) for section in SECTIONS}

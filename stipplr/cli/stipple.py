@@ -32,7 +32,7 @@ def stipple_command(
     """
     settings = shared.settings("stipple", render=parse_options(option))
     chosen = renderers.get(renderer) if renderer else renderers.for_path(output)
-    options = chosen.make_options(**settings.renderer_options(chosen.name, chosen.option_names()))
+    options = settings.output_options(chosen)
     result = stipple_image(image, **settings.stipple_kwargs())  # bad outputs fail before this
     chosen.write(result, output, options)
     typer.echo(f"{output}: {len(result)} dots ({result.meta['engine']})")

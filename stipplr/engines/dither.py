@@ -2,10 +2,17 @@
 
 The image is cut into a grid of cells sized so that a fully black image gets one dot per
 cell: with mean darkness m over an area A, the cell area is A * m / N (about N / m cells).
-Each cell's average darkness is compared with a tiled void-and-cluster threshold, and the
-N cells with the lowest threshold / darkness ratio become dots at the cell centres; that
-equals thresholding ``darkness * gain > threshold`` with the gain chosen so the count is
-exactly N.
+Each cell's average darkness is compared with a void-and-cluster threshold texture, and
+the N cells with the lowest threshold / darkness ratio become dots at the cell centres;
+that equals thresholding ``darkness * gain > threshold`` with the gain chosen so the count
+is exactly N.
+
+Seeds: the texture is laid out without repetition (:func:`stipplr.bluenoise.scrambled_tile`)
+from the seed, so ``dither``, ``scattered_dither`` and the relaxers that start from them
+give a different realisation per seed and the same one for the same seed. ``seed=None``
+stands for DEFAULT_SEED: a fixed realisation, as reproducible as before. ``dither_grid``
+without a seed keeps the plain periodic tiling, the layout the neural engine was trained
+on.
 """
 
 from __future__ import annotations
@@ -18,6 +25,13 @@ from stipplr import bluenoise
 
 SHRINK = 0.8  # cell-size step when too few cells carry darkness
 MAX_CELLS_PER_DOT = 4  # grid-size cap for images with almost no darkness
+DEFAULT_SEED = 0
+"""The realisation ``seed=None`` gives (results without a seed stay reproducible)."""
+JITTER_FROM = 0.5
+"""``scattered_dither`` widens its jitter from one to two cells between this dither level
+(the fraction of cells selected) and solid ink."""
+JITTER_STREAM = 1
+"""Random stream of the start jitter (stream 0 lays out the threshold texture)."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +49,19 @@ class DitherGrid:
         """Relative (x, y) centres of the selected cells, shape (N, 2), row-major order."""
         ys, xs = np.nonzero(self.selected)
         return np.column_stack([(xs + 0.5) / self.cols, (ys + 0.5) / self.rows])
+
+    def levels(self) -> np.ndarray:
+        """Dither level at each selected cell (row-major, like ``centres``), shape (N,).
+
+        The level is gain * darkness capped at 1: the fraction of cells selected in an
+        area of that darkness (1 where the selection is a solid square grid).
+        """
+        dark = self.darkness[self.selected].astype(np.float64)
+        inked = dark > 0
+        if not inked.any():
+            return np.zeros(len(dark))
+        gain = 1.0 / np.max(self.threshold[self.selected][inked] / dark[inked])
+        return np.minimum(1.0, gain * dark)
 
 
 def bin_average(values: np.ndarray, n_out: int, axis: int) -> np.ndarray:
@@ -64,6 +91,11 @@ def grid_shape(height: int, width: int, cell_px: float) -> tuple[int, int]:
     return max(1, round(height / cell_px)), max(1, round(width / cell_px))
 
 
+def realisation(seed: int | None) -> int:
+    """The seed a ``seed`` argument stands for: DEFAULT_SEED when None."""
+    return DEFAULT_SEED if seed is None else int(seed)
+
+
 def dither_grid(
     darkness: np.ndarray,
     n: int,
@@ -71,25 +103,26 @@ def dither_grid(
     offset: tuple[int, int] = (0, 0),
     size: int | None = None,
     seed: int | None = None,
-    cells_per_dot: float = 1.0,
 ) -> DitherGrid:
     """Dither ``darkness`` (H, W) in [0, 1] into exactly ``n`` selected cells.
 
-    ``offset`` (y, x) shifts the threshold tiling; ``size`` picks the shipped map size.
-    Cells shrink until at least ``n`` carry darkness (capped at 4 n cells); an image with
-    no darkness at all is treated as uniform grey.
+    ``seed`` lays the threshold map out without repetition (``bluenoise.scrambled_tile``);
+    without one the map is tiled periodically from ``offset`` (y, x), the layout the
+    neural engine was trained on. ``size`` picks the shipped map size. Cells shrink until
+    at least ``n`` carry darkness (capped at 4 n cells); an image with no darkness at all
+    is treated as uniform grey.
     """
     dark = np.clip(np.nan_to_num(np.asarray(darkness, dtype=np.float64)), 0.0, 1.0)
     height, width = dark.shape
     if dark.max() <= 0.0:
         dark = np.full_like(dark, 0.5)
     threshold_map = bluenoise.threshold_map(size or bluenoise.DEFAULT_SIZE)
-    cell_px = float(np.sqrt(height * width * dark.mean() / (n * cells_per_dot)))
+    cell_px = float(np.sqrt(height * width * dark.mean() / n))
     while True:
         rows, cols = grid_shape(height, width, cell_px)
         cells = cell_average(dark, rows, cols)
         enough = np.count_nonzero(cells > 0) >= n
-        if enough or rows * cols >= MAX_CELLS_PER_DOT * cells_per_dot * n:
+        if enough or rows * cols >= MAX_CELLS_PER_DOT * n:
             break
         cell_px *= SHRINK
     if seed is None:
@@ -114,17 +147,21 @@ def dither_grid(
 def dither(darkness: np.ndarray, n: int, *, seed: int | None = None) -> np.ndarray:
     """Exactly ``n`` blue-noise dithered dots (x, y in [0, 1]) at cell centres.
 
-    ``seed`` shifts the threshold texture's tiling (None: no shift, fully deterministic).
+    ``seed`` picks the threshold texture's layout (None: DEFAULT_SEED's, reproducible).
     """
-    return dither_grid(darkness, n, seed=0 if seed is None else seed, cells_per_dot=CPD).centres()
+    return dither_grid(darkness, n, seed=realisation(seed)).centres()
 
 
-CPD = 1.0
+def scattered_dither(darkness: np.ndarray, n: int, *, seed: int | None = None) -> np.ndarray:
+    """The dither's dots moved off their cell centres: the start of the relaxing engines.
 
-
-def jittered(darkness, n, seed, cpd, jitter):
-    grid = dither_grid(darkness, n, seed=0 if seed is None else seed, cells_per_dot=cpd)
-    xy = grid.centres()
-    rng = np.random.default_rng([0 if seed is None else seed, 1])
-    xy += (rng.random(xy.shape) - 0.5) * jitter / np.array([grid.cols, grid.rows])
-    return np.clip(xy, 0, 1)
+    Each dot moves uniformly within a square of one cell (a whole cell: the cell
+    lattice's spectral peaks vanish) widening to two cells where the dither level rises
+    from JITTER_FROM to solid ink, where the selection is a square grid that relaxation
+    would keep (it is an equilibrium of Lloyd's method). ``seed`` as for :func:`dither`.
+    """
+    grid = dither_grid(darkness, n, seed=realisation(seed))
+    rng = np.random.default_rng([realisation(seed), JITTER_STREAM])
+    width = 1.0 + np.clip((grid.levels() - JITTER_FROM) / (1.0 - JITTER_FROM), 0.0, 1.0)
+    jitter = (rng.random((n, 2)) - 0.5) * width[:, None]
+    return np.clip(grid.centres() + jitter / np.array([grid.cols, grid.rows]), 0.0, 1.0)

@@ -154,10 +154,12 @@ def lbg(
 ) -> np.ndarray:
     """Exactly ``n`` dots with near-equal darkness per Voronoi cell.
 
-    iterations: cap on split/merge steps; tolerance: starting capacity band (t above);
-    widen: added to the band each step; polish / tol: the final Lloyd steps after the
-    count is made exact (stop when the RMS move is below ``tol`` h); init: start
-    positions of any count (default: the dither with ``n`` dots).
+    seed: realisation of the start (None: the default one; the same seed gives the same
+    dots); iterations: cap on split/merge steps; tolerance: starting capacity band (t
+    above); widen: added to the band each step; polish / tol: the final Lloyd steps after
+    the count is made exact (stop when the RMS move is below ``tol`` h); init: start
+    positions of any count (default: the scattered dither with ``n`` dots, see
+    :func:`stipplr.engines.dither.scattered_dither`).
     """
     check_options(
         "lbg",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from stipplr.engines.dither import cell_average, dither, grid_shape
+from stipplr.engines.dither import cell_average, grid_shape, scattered_dither
 from stipplr.errors import OptionError
 
 PX_PER_DOT = 12.0
@@ -230,9 +230,11 @@ def check_options(engine: str, counts: dict[str, object], amounts: dict[str, obj
 def start_positions(
     darkness: np.ndarray, n: int, init: np.ndarray | None, seed: int | None
 ) -> np.ndarray:
-    """``init`` checked to be a finite (K, 2) array (clipped to [0, 1]), or the dither."""
+    """``init`` checked to be a finite (K, 2) array (clipped to [0, 1]), or the dither's
+    dots scattered off the cell lattice (``scattered_dither``; ``seed`` picks the
+    realisation, None the default one)."""
     if init is None:
-        return dither(darkness, n, seed=seed)
+        return scattered_dither(darkness, n, seed=seed)
     try:
         xy = np.asarray(init, dtype=np.float64)
     except (TypeError, ValueError):

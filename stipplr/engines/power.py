@@ -118,8 +118,10 @@ def boundary(grid: PowerGrid, pts: np.ndarray, weights: np.ndarray, labels: np.n
     dist = np.maximum(np.hypot(diff[:, 0], diff[:, 1]), 1e-12)
     centre = grid.centres[pix]
     gap = (
-        np.einsum("ij,ij->i", centre - pts[nb], centre - pts[nb]) - weights[nb]
-        - np.einsum("ij,ij->i", centre - pts[own], centre - pts[own]) + weights[own]
+        np.einsum("ij,ij->i", centre - pts[nb], centre - pts[nb])
+        - weights[nb]
+        - np.einsum("ij,ij->i", centre - pts[own], centre - pts[own])
+        + weights[own]
     )
     t = np.maximum(gap, 0.0) / (2 * dist)  # pixel centre's distance to the boundary line
     normal = diff / dist[:, None]
@@ -181,9 +183,15 @@ def cells(grid: PowerGrid, pts: np.ndarray, weights: np.ndarray) -> Cells:
     return Cells(labels, edge, mass, centroid)
 
 
-def hessian(grid: PowerGrid, edge: Boundary, n: int) -> sparse.csr_matrix:
-    """d(mass_i)/d(weight_j): the weighted graph Laplacian of the cut pixels."""
-    c = grid.mass[edge.pixel] * edge.slope
+def hessian(grid: PowerGrid, edge: Boundary, n: int, floor: float = 0.0) -> sparse.csr_matrix:
+    """d(mass_i)/d(weight_j): the weighted graph Laplacian of the cut pixels.
+
+    ``floor`` adds that much density (in units of the mean) to every cut pixel: a
+    Levenberg-Marquardt-like damping that keeps steps across nearly empty boundaries
+    (where the true derivative is ~0 and a Newton step would explode) finite.
+    """
+    mean = grid.mass.sum() / len(grid.mass)
+    c = (grid.mass[edge.pixel] + floor * mean) * edge.slope
     i, j = edge.owner, edge.other
     rows = np.concatenate([i, j, i, j])
     cols = np.concatenate([j, i, i, j])

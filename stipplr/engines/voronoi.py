@@ -1,7 +1,10 @@
 """Weighted Voronoi stippling (Secord 2002): weighted Lloyd relaxation of the dither dots.
 
 Starting from the blue-noise dither keeps tone (a random start loses it) and leaves
-little to relax, so the dots converge in a few tens of steps. Lloyd's centroidal
+little to relax, so the dots converge in a few tens of steps. The dither's dots are first
+scattered within their cells (``scattered_dither``): from the cell lattice itself, dark
+tones would stay a square grid (an equilibrium of Lloyd's method) and every tone would
+keep spectral spikes at the cell pitch. Lloyd's centroidal
 Voronoi sets place dots with a density proportional to weight ** (1/2) in 2-D (Gersho's
 asymptotics), which compresses contrast; relaxing on darkness ** 2 (``exponent=2``, the
 default) restores it, while ``exponent=1`` is Secord's original.
@@ -35,9 +38,11 @@ def voronoi(
 ) -> np.ndarray:
     """Exactly ``n`` dots relaxed towards the weighted centroids of their Voronoi cells.
 
-    iterations: cap on Lloyd steps; tol: stop once the RMS dot-to-centroid distance is
-    below this fraction of the mean spacing h; exponent: relax on darkness ** exponent (2 keeps
-    tone, 1 is Secord's original); init: (n, 2) start positions (default: the dither).
+    seed: realisation of the start (None: the default one; the same seed gives the same
+    dots); iterations: cap on Lloyd steps; tol: stop once the RMS dot-to-centroid distance
+    is below this fraction of the mean spacing h; exponent: relax on darkness ** exponent
+    (2 keeps tone, 1 is Secord's original); init: (n, 2) start positions (default: the
+    scattered dither).
     """
     check_options("voronoi", {"iterations": iterations}, {"tol": tol, "exponent": exponent})
     if exponent == 0:

@@ -47,6 +47,7 @@ from stipplr.metrics.structure import (
     bond_order,
     find_repetition,
     shift_coincidence,
+    tile_repetition,
 )
 from stipplr.metrics.tone import (
     SSIM_WINDOW,
@@ -95,6 +96,7 @@ __all__ = [
     "splat",
     "square_crop",
     "ssim",
+    "tile_repetition",
     "tone_maps",
     "tone_scores",
     "working_shape",

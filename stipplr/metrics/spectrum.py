@@ -111,8 +111,12 @@ class FlatSpectrum:
     @property
     def spike_ratio(self) -> float:
         """Strongest single wave vector over its annulus mean, over the whole spectrum."""
-        finite = np.isfinite(self.spike)
-        return float(self.spike[finite].max()) if finite.any() else np.nan
+        return self.max_spike(0.0)
+
+    def max_spike(self, above: float) -> float:
+        """The strongest spike ratio at frequencies above ``above`` (cycles / h)."""
+        keep = self.band(above, np.inf) & np.isfinite(self.spike)
+        return float(self.spike[keep].max()) if keep.any() else np.nan
 
 
 def flat_spectrum(xy: np.ndarray, max_frequency: float = SPECTRUM_MAX_FREQUENCY) -> FlatSpectrum:

@@ -73,6 +73,23 @@ def shift_coincidence(
     return float(np.mean(nearest >= 0)) if len(counted) else float("nan")
 
 
+def tile_repetition(
+    xy: np.ndarray,
+    period: float,
+    shape: tuple[float, float] = (1.0, 1.0),
+    *,
+    radius: float = COINCIDENCE_RADIUS,
+) -> float:
+    """The shift test at a known tile ``period`` (e.g. a dither's threshold tile), in the
+    units of ``shape``: the larger of the horizontal and vertical shifts' fractions (NaN
+    when the period does not fit in the field)."""
+    fractions = [
+        shift_coincidence(xy, shift, shape, radius=radius) for shift in ((period, 0), (0, period))
+    ]
+    finite = [f for f in fractions if np.isfinite(f)]
+    return max(finite) if finite else float("nan")
+
+
 def _displacement_peak(pts: np.ndarray, size: np.ndarray, h: float, min_shift: float) -> np.ndarray:
     """The displacement (dx, dy) most pairs of dots share, by FFT autocorrelation.
 

@@ -34,6 +34,7 @@ from stipplr.errors import StipplrError
 ARCHITECTURES: dict[str, str] = {
     "li2021": "stipplr.models.li2021",
     "lloydnet": "stipplr.models.lloydnet",
+    "relaxnet": "stipplr.models.relaxnet",
 }
 
 

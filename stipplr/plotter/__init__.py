@@ -4,18 +4,22 @@ written as SVG for AxiDraw/saxi/vpype, HPGL or G-code.
     from stipplr.plotter import PlotOptions, make_plot, write_plot
     plot = make_plot(stipple, PlotOptions(paper="a4", pen_width="0.3mm"))
     write_plot(plot, "out.svg")
+
+:class:`PlotOptions` parses every option once (lengths to mm, pens to colours); its
+:class:`Machine` part is the G-code machine (speeds, pen timing, profile, origin).
 """
 
 from stipplr.plotter.build import Plot, make_plot
 from stipplr.plotter.document import Layer, Pen, PlotDocument
 from stipplr.plotter.files import FORMATS, plot_format, write_plot
-from stipplr.plotter.options import PlotOptions
+from stipplr.plotter.options import Machine, PlotOptions
 from stipplr.plotter.preview import check_preview_path, write_preview
 from stipplr.plotter.stats import PlotStats
 
 __all__ = [
     "FORMATS",
     "Layer",
+    "Machine",
     "Pen",
     "Plot",
     "PlotDocument",

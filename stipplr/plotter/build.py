@@ -9,13 +9,12 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from stipplr.dots import Stipple
+from stipplr.paper import Layout, fit
 from stipplr.plotter.document import Layer, PlotDocument
-from stipplr.plotter.layout import Layout, fit, place
 from stipplr.plotter.options import PlotOptions
 from stipplr.plotter.order import greedy_order, improve_route
 from stipplr.plotter.pens import assign_pens
 from stipplr.plotter.shapes import dot_paths
-from stipplr.plotter.spec import PlotSpec, resolve
 from stipplr.plotter.stats import PlotStats, pen_up_distance, plot_stats
 
 
@@ -25,12 +24,19 @@ class CloseDotsWarning(UserWarning):
 
 @dataclass(frozen=True)
 class Plot:
-    """A plot ready to write: the document, its statistics and the page layout."""
+    """A plot ready to write: the document, its statistics, the page layout (source px ->
+    page mm) and the options it was made with."""
 
     document: PlotDocument
     stats: PlotStats
     layout: Layout
-    spec: PlotSpec
+    options: PlotOptions
+
+
+def place(stipple: Stipple, layout: Layout) -> np.ndarray:
+    """Dot centres on the page as complex mm (y down)."""
+    xy = stipple.pixels().astype(float) * layout.scale + np.array(layout.offset)
+    return xy[:, 0] + 1j * xy[:, 1]
 
 
 def warn_close_dots(centres: np.ndarray, pen_width: float) -> int:
@@ -50,9 +56,9 @@ def warn_close_dots(centres: np.ndarray, pen_width: float) -> int:
     return count
 
 
-def route(centres: np.ndarray, spec: PlotSpec, seconds: float) -> np.ndarray:
+def route(centres: np.ndarray, options: PlotOptions, seconds: float) -> np.ndarray:
     """Drawing order of ``centres`` (complex mm) starting from home at the page corner."""
-    if spec.order == "input" or len(centres) < 2:
+    if options.order == "input" or len(centres) < 2:
         return np.arange(len(centres))
     points, home = np.column_stack([centres.real, centres.imag]), np.zeros(2)
     return improve_route(points, greedy_order(points, home), home, seconds)
@@ -60,28 +66,34 @@ def route(centres: np.ndarray, spec: PlotSpec, seconds: float) -> np.ndarray:
 
 def make_plot(stipple: Stipple, options: PlotOptions | None = None) -> Plot:
     """Turn ``stipple`` into a :class:`Plot`: one layer per pen, dots ordered per layer."""
-    spec = resolve(options or PlotOptions())
-    sized = stipple.radius is not None and spec.dot_size is None
-    fixed = spec.pen_width if spec.dot_size is None else spec.dot_size
+    options = options or PlotOptions()
+    sized = stipple.radius is not None and options.dot_size is None
+    fixed = options.pen_width if options.dot_size is None else options.dot_size
     reach_px = float(stipple.radius.max()) if sized and len(stipple) else 0.0
-    reach_mm = max((spec.tick + spec.pen_width) / 2, 0.0 if sized else fixed / 2)
-    layout = fit((stipple.width, stipple.height), spec.page, spec.margin, reach_px, reach_mm)
+    reach_mm = max((options.tick + options.pen_width) / 2, 0.0 if sized else fixed / 2)
+    layout = fit((stipple.width, stipple.height), options.page, options.margin, reach_px, reach_mm)
     centres = place(stipple, layout)
     diameters = 2 * stipple.radius * layout.scale if sized else np.full(len(stipple), fixed)
-    warn_close_dots(centres, spec.pen_width)
+    warn_close_dots(centres, options.pen_width)
 
-    owner = assign_pens(stipple.rgb, spec.pens)
-    document = PlotDocument(*spec.page)
-    input_order = PlotDocument(*spec.page)
-    for index, pen in enumerate(spec.pens):
+    pens = options.make_pens()
+    owner = assign_pens(stipple.rgb, pens)
+    document = PlotDocument(*options.page)
+    input_order = PlotDocument(*options.page)
+    for index, pen in enumerate(pens):
         mine = np.flatnonzero(owner == index)
         paths = dot_paths(
-            centres[mine], diameters[mine], spec.kind, spec.pen_width, spec.tick, spec.pitch
+            centres[mine],
+            diameters[mine],
+            options.dot,
+            options.pen_width,
+            options.tick,
+            options.pitch,
         )
-        seconds = spec.optimize_seconds * len(mine) / max(len(stipple), 1)
-        order = route(centres[mine], spec, seconds)
+        seconds = options.optimize_seconds * len(mine) / max(len(stipple), 1)
+        order = route(centres[mine], options, seconds)
         input_order.layers.append(Layer(pen, paths))
         document.layers.append(Layer(pen, [paths[i] for i in order]))
-    stats = plot_stats(document, spec.machine, len(stipple), pen_up_distance(input_order))
+    stats = plot_stats(document, options, len(stipple), pen_up_distance(input_order))
     document.meta = {"stats": stats.to_dict(), "source": stipple.meta}
-    return Plot(document, stats, layout, spec)
+    return Plot(document, stats, layout, options)

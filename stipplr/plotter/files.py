@@ -12,7 +12,7 @@ from stipplr.plotter.gcode import plot_gcode
 from stipplr.plotter.hpgl import plot_hpgl
 from stipplr.plotter.svg import plot_svg
 
-FORMATS = {
+FORMATS = {  # the one table of plot file types: the plot renderer's extensions come from it
     ".svg": "svg",
     ".hpgl": "hpgl",
     ".plt": "hpgl",
@@ -24,21 +24,13 @@ FORMATS = {
 
 def plot_text(plot: Plot, fmt: str) -> str:
     """The plot as ``svg``, ``hpgl`` or ``gcode`` text."""
-    spec = plot.spec
+    machine = plot.options
     if fmt == "svg":
         return plot_svg(plot.document)
     if fmt == "hpgl":
-        return plot_hpgl(plot.document, spec.origin, spec.machine.speed_down)
-    notes = [f"stipplr plot, profile {spec.profile.name}, origin {spec.origin}"]
-    return plot_gcode(
-        plot.document,
-        spec.profile,
-        spec.machine,
-        spec.origin,
-        [*notes, *plot.stats.lines()],
-        spec.pen_up_value,
-        spec.pen_down_value,
-    )
+        return plot_hpgl(plot.document, machine.origin, machine.speed_down)
+    notes = [f"stipplr plot, profile {machine.profile.name}, origin {machine.origin}"]
+    return plot_gcode(plot.document, machine, [*notes, *plot.stats.lines()])
 
 
 def plot_format(path: str | os.PathLike[str]) -> str:

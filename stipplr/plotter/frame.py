@@ -8,16 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stipplr.errors import OptionError
-
 ORIGINS = ("bottom-left", "top-left")
-
-
-def check_origin(origin: str) -> str:
-    """``origin`` if known, else a one-line error."""
-    if origin not in ORIGINS:
-        raise OptionError(f"unknown origin {origin!r} (choose from {', '.join(ORIGINS)})")
-    return origin
 
 
 def to_machine(path: np.ndarray, page_height: float, origin: str) -> np.ndarray:

@@ -10,17 +10,18 @@ are the machine's pen-up/pen-down speeds in mm/min; pen delays are the drop/rais
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from stipplr.plotter.document import PlotDocument
 from stipplr.plotter.frame import to_machine
-from stipplr.plotter.profiles import GcodeProfile
-from stipplr.plotter.stats import Machine
+
+if TYPE_CHECKING:
+    from stipplr.plotter.options import Machine
 
 
-def snippet_values(
-    document: PlotDocument, machine: Machine, up: float, down: float
-) -> dict[str, float | str]:
+def snippet_values(document: PlotDocument, machine: Machine) -> dict[str, float | str]:
     """The placeholder values shared by every snippet."""
+    up, down = machine.pen_values
     return {
         "up": up,
         "down": down,
@@ -36,23 +37,11 @@ def snippet_values(
     }
 
 
-def plot_gcode(
-    document: PlotDocument,
-    profile: GcodeProfile,
-    machine: Machine,
-    origin: str,
-    notes: Sequence[str] = (),
-    up: float | None = None,
-    down: float | None = None,
-) -> str:
-    """G-code text; ``notes`` become comment lines at the top, ``up``/``down`` override the
-    profile's pen values."""
-    values = snippet_values(
-        document,
-        machine,
-        profile.up if up is None else up,
-        profile.down if down is None else down,
-    )
+def plot_gcode(document: PlotDocument, machine: Machine, notes: Sequence[str] = ()) -> str:
+    """G-code text in ``machine``'s profile and frame; ``notes`` become comment lines at the
+    top."""
+    profile, origin = machine.profile, machine.origin
+    values = snippet_values(document, machine)
     lines = [profile.comment.format(**{**values, "text": note}) for note in notes]
     lines += [profile.header.format(**values), profile.pen_up.format(**values)]
     for number, layer in enumerate(document.layers, start=1):

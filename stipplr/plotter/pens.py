@@ -11,6 +11,8 @@ strokes rather than overprinted inks, so no subtractive decomposition is attempt
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from skimage.color import rgb2lab
@@ -18,21 +20,56 @@ from skimage.color import rgb2lab
 from stipplr.colours import parse_colour
 from stipplr.errors import OptionError
 from stipplr.plotter.document import Pen
+from stipplr.validate import Kind, invalid
+
+PENS_RULE = "be a comma list of colours such as 'cyan,magenta,yellow,black'"
+
+Ink = tuple[str, tuple[int, int, int]]
+"""A pen as the options hold it: its name and 0-255 RGB colour (the width is the plot's)."""
+
+
+def parse_inks(pens: Any, name: str = "pens") -> tuple[Ink, ...]:
+    """(name, RGB) of each pen in ``"cyan,magenta,..."`` or a list of names (or of inks)."""
+    if isinstance(pens, str):
+        entries: list[Any] = pens.split(",")
+    elif isinstance(pens, (list, tuple)):
+        entries = list(pens)
+    else:
+        raise invalid(name, PENS_RULE, pens)
+    names = [(e[0] if isinstance(e, tuple) else str(e)).strip() for e in entries]
+    names = [n for n in names if n]
+    if not names:
+        raise invalid(name, PENS_RULE, pens, "no colour given")
+    if len(set(names)) != len(names):
+        raise invalid(name, PENS_RULE, pens, "a pen is listed twice")
+    inks = []
+    for pen in names:
+        try:
+            inks.append((pen, parse_colour(pen)))
+        except OptionError:
+            raise invalid(name, PENS_RULE, pens, f"unknown colour {pen!r}") from None
+    return tuple(inks)
+
+
+def make_pens(inks: Sequence[Ink], width: float) -> list[Pen]:
+    """The :class:`Pen` of each ink, all ``width`` mm wide."""
+    return [Pen(name, tuple(c / 255 for c in rgb), width) for name, rgb in inks]
 
 
 def parse_pens(pens: str | Sequence[str], width: float) -> list[Pen]:
     """Pens from ``"cyan,magenta,..."`` or a list of colour names, all ``width`` mm wide."""
-    if not isinstance(pens, (str, list, tuple)):
-        raise OptionError(f"pens must be a comma list of colours, got {pens!r}")
-    names = pens.split(",") if isinstance(pens, str) else [str(name) for name in pens]
-    names = [name.strip() for name in names if name.strip()]
-    if not names:
-        raise OptionError("pens must name at least one colour")
-    if len(set(names)) != len(names):
-        raise OptionError(f"pens are listed twice in {','.join(names)!r}")
-    return [
-        Pen(name, tuple(c / 255 for c in parse_colour(name, "pen colour")), width) for name in names
-    ]
+    return make_pens(parse_inks(pens), width)
+
+
+@dataclass(frozen=True)
+class Pens(Kind):
+    """The pen-set option: parsed to (name, RGB) per pen; written back as a comma list."""
+
+    def __call__(self, value: Any, name: str) -> tuple[Ink, ...]:
+        return parse_inks(value, name)
+
+    def format(self, value: Any) -> Any:
+        return ",".join(pen for pen, _ in value)
 
 
 def assign_pens(rgb: np.ndarray, pens: Sequence[Pen]) -> np.ndarray:

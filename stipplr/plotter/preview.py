@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 from stipplr.atomic import atomic_path
 from stipplr.errors import OptionError
 from stipplr.plotter.document import PlotDocument
+from stipplr.validate import Number
 
 TRAVEL_COLOUR = (255, 170, 170)  # pen-up moves: light red, drawn under the ink
 
@@ -62,8 +63,7 @@ def write_preview(
     travel: bool = False,
 ) -> None:
     """Save :func:`preview_image` atomically (format from the extension, PNG advised)."""
-    if not pixels_per_mm > 0:
-        raise OptionError(f"preview resolution must be > 0 pixels per mm, got {pixels_per_mm!r}")
+    Number(0, above=True)(pixels_per_mm, "preview pixels_per_mm")
     check_preview_path(path)
     image = preview_image(document, pixels_per_mm, travel)
     with atomic_path(path) as tmp:

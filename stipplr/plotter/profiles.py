@@ -12,16 +12,13 @@ Snippets are Python format strings; the placeholders are listed in :data:`PLACEH
 from __future__ import annotations
 
 import dataclasses
-import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from stipplr.errors import OptionError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from stipplr.tomlfile import read_toml
+from stipplr.validate import Kind, Number, invalid, located
 
 PLACEHOLDERS = {
     "x": "0.000",
@@ -45,7 +42,8 @@ PLACEHOLDERS = {
 
 @dataclass(frozen=True)
 class GcodeProfile:
-    """Format strings for one G-code dialect plus its default pen-up/pen-down values."""
+    """Format strings for one G-code dialect plus its default pen-up/pen-down values; a
+    template's ``name`` is its path."""
 
     name: str
     pen_up: str
@@ -91,7 +89,11 @@ BUILTIN_PROFILES = {
 }
 
 
-def _check_snippets(profile: GcodeProfile, origin: str) -> GcodeProfile:
+PROFILE_RULE = f"be a G-code profile ({' | '.join(BUILTIN_PROFILES)}) or a .toml template"
+SNIPPET_RULE = f"be a format string with the placeholders {', '.join(PLACEHOLDERS)}"
+
+
+def _check_snippets(profile: GcodeProfile) -> GcodeProfile:
     """Format every snippet once with sample values so a bad placeholder fails early."""
     for f in dataclasses.fields(profile):
         snippet = getattr(profile, f.name)
@@ -100,19 +102,13 @@ def _check_snippets(profile: GcodeProfile, origin: str) -> GcodeProfile:
         try:
             snippet.format(**PLACEHOLDERS)
         except (KeyError, IndexError, ValueError, AttributeError) as exc:
-            raise OptionError(
-                f"{origin}: {f.name} snippet {snippet!r} is not a valid template ({exc!r}; "
-                f"placeholders: {', '.join(PLACEHOLDERS)})"
-            ) from None
+            raise invalid(f.name, SNIPPET_RULE, snippet, repr(exc)) from None
     return profile
 
 
 def load_template(path: Path) -> GcodeProfile:
-    """A profile from a TOML template file (one-line error when malformed)."""
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise OptionError(f"{path}: cannot read G-code template ({exc})") from None
+    """A profile from a TOML template file (one-line error naming the file when malformed)."""
+    table = read_toml(path, "G-code template")
     known = {f.name for f in dataclasses.fields(GcodeProfile)} - {"name"}
     unknown = sorted(set(table) - known)
     missing = sorted({"pen_up", "pen_down", "move", "draw"} - set(table))
@@ -122,24 +118,36 @@ def load_template(path: Path) -> GcodeProfile:
             f"missing key(s) {', '.join(missing)}" if missing else ""
         )
         raise OptionError(f"{path}: {problem} (keys: {', '.join(sorted(known))})")
-    try:
-        profile = GcodeProfile(name=path.stem, **table)
-        profile = dataclasses.replace(profile, up=float(profile.up), down=float(profile.down))
-    except (TypeError, ValueError) as exc:
-        raise OptionError(f"{path}: bad G-code template value ({exc})") from None
-    return _check_snippets(profile, str(path))
+    with located(path):
+        for key in ("up", "down"):
+            if key in table:
+                table[key] = Number()(table[key], key)
+        for key, value in table.items():
+            if key not in ("up", "down") and not isinstance(value, str):
+                raise invalid(key, "be a string", value)
+        return _check_snippets(GcodeProfile(name=str(path), **table))
 
 
-def get_profile(name: str) -> GcodeProfile:
+def get_profile(name: Any, option: str = "profile") -> GcodeProfile:
     """A built-in profile by name, or a template from a ``.toml`` path."""
+    if isinstance(name, GcodeProfile):
+        return name
     if isinstance(name, str) and name in BUILTIN_PROFILES:
         return BUILTIN_PROFILES[name]
     if isinstance(name, str) and name.lower().endswith(".toml"):
         path = Path(name)
         if not path.is_file():
-            raise OptionError(f"{path}: G-code template not found")
+            raise invalid(option, PROFILE_RULE, name, "file not found")
         return load_template(path)
-    raise OptionError(
-        f"unknown G-code profile {name!r} (choose from {', '.join(BUILTIN_PROFILES)} "
-        "or give a .toml template)"
-    )
+    raise invalid(option, PROFILE_RULE, name, "unknown G-code profile")
+
+
+@dataclass(frozen=True)
+class Profile(Kind):
+    """The G-code profile option: a built-in name or a template path, parsed to the profile."""
+
+    def __call__(self, value: Any, name: str) -> GcodeProfile:
+        return get_profile(value, name)
+
+    def format(self, value: Any) -> Any:
+        return value.name

@@ -8,19 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from stipplr.errors import OptionError
-
 DOT_KINDS = ("auto", "touch", "circle", "spiral")
 CHORD_TOLERANCE_MM = 0.01  # how far a polygon side may stray from the true circle
 TOUCH_UP_TO = 1.2  # auto: a touch draws dots up to 1.2 pen widths wide
 CIRCLE_UP_TO = 2.0  # auto: one circle fills dots up to 2 pen widths wide, spirals beyond
-
-
-def check_kind(kind: str) -> str:
-    """``kind`` if it is a known dot kind, else a one-line error."""
-    if kind not in DOT_KINDS:
-        raise OptionError(f"unknown dot kind {kind!r} (choose from {', '.join(DOT_KINDS)})")
-    return kind
 
 
 def auto_kinds(diameters: np.ndarray, pen_width: float) -> np.ndarray:

@@ -2,38 +2,22 @@
 
 Time = lifts x (drop + raise) + every move under a trapezoidal speed profile (accelerate,
 cruise, brake; triangular when the move is too short to reach full speed). A pen-down
-path counts as one move of its length (corners are not slowed down). Defaults follow saxi:
-pen-down 50 mm/s at 200 mm/s^2, pen-up 200 mm/s at 400 mm/s^2, 0.12 s per drop or raise.
+path counts as one move of its length (corners are not slowed down). The speeds and
+times are the :class:`~stipplr.plotter.options.Machine` options.
 The pen starts at home (the page's top-left corner) and returns there after each layer.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from stipplr.errors import OptionError
 from stipplr.plotter.document import Layer, PlotDocument
 
-
-@dataclass(frozen=True)
-class Machine:
-    """Pen speeds (mm/s), accelerations (mm/s^2) and pen drop/raise times (s)."""
-
-    speed_down: float = 50.0
-    speed_up: float = 200.0
-    accel_down: float = 200.0
-    accel_up: float = 400.0
-    drop_time: float = 0.12
-    raise_time: float = 0.12
-
-    def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
-            is_time = name.endswith("_time")
-            if not np.isfinite(value) or value < 0 or (value == 0 and not is_time):
-                bound = ">= 0" if is_time else "> 0"
-                raise OptionError(f"{name} must be a number {bound}, got {value!r}")
+if TYPE_CHECKING:
+    from stipplr.plotter.options import Machine
 
 
 @dataclass(frozen=True)

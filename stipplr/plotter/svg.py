@@ -8,11 +8,11 @@ every layer after the first. Strokes only; statistics go in ``<metadata>`` as JS
 from __future__ import annotations
 
 import json
-from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
 from stipplr.plotter.document import Layer, PlotDocument
+from stipplr.svgfile import element, svg_document, text
 
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
 
@@ -31,24 +31,30 @@ def layer_label(index: int, layer: Layer) -> str:
 
 def layer_svg(index: int, layer: Layer) -> str:
     """One top-level Inkscape layer group with the pen's stroke and its paths."""
-    paths = "\n".join(f'<path d="{path_data(p)}"/>' for p in layer.paths)
-    return (
-        f'<g inkscape:groupmode="layer" inkscape:label={quoteattr(layer_label(index, layer))} '
-        f'id="layer{index + 1}" fill="none" stroke="{layer.pen.hex}" '
-        f'stroke-width="{layer.pen.width:g}" stroke-linecap="round" stroke-linejoin="round">\n'
-        f"{paths}\n</g>"
-    )
+    paths = "".join(f'\n<path d="{path_data(p)}"/>' for p in layer.paths)
+    attributes = {
+        "inkscape:groupmode": "layer",
+        "inkscape:label": layer_label(index, layer),
+        "id": f"layer{index + 1}",
+        "fill": "none",
+        "stroke": layer.pen.hex,
+        "stroke-width": f"{layer.pen.width:g}",
+        "stroke-linecap": "round",
+        "stroke-linejoin": "round",
+    }
+    return element("g", attributes, f"{paths}\n")
 
 
 def plot_svg(document: PlotDocument) -> str:
     """The whole SVG text: width/height in mm, a viewBox in mm, metadata, layers."""
     width, height = f"{document.width:g}", f"{document.height:g}"
-    layers = "\n".join(layer_svg(i, layer) for i, layer in enumerate(document.layers))
-    metadata = escape(json.dumps(document.meta, sort_keys=True))
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:inkscape="{INKSCAPE_NS}" '
-        f'width="{width}mm" height="{height}mm" viewBox="0 0 {width} {height}">\n'
-        f'<metadata id="stipplr-plot">{metadata}</metadata>\n'
-        f"{layers}\n</svg>\n"
-    )
+    metadata = text(json.dumps(document.meta, sort_keys=True))
+    root = {
+        "xmlns:inkscape": INKSCAPE_NS,
+        "width": f"{width}mm",
+        "height": f"{height}mm",
+        "viewBox": f"0 0 {width} {height}",
+    }
+    children = [element("metadata", {"id": "stipplr-plot"}, metadata)]
+    children += [layer_svg(i, layer) for i, layer in enumerate(document.layers)]
+    return svg_document(root, children)
