@@ -177,6 +177,7 @@ def plot_spectra(rows: list[Row], name: str, out: Path) -> None:
         raps.plot(row.spectrum.frequency, row.spectrum.raps, label=row.engine, lw=1)
         aniso.plot(row.spectrum.frequency, row.spectrum.anisotropy, label=row.engine, lw=1)
     raps.set(title=f"RAPS, {name}", xlabel="frequency (cycles / h)", ylabel="power", yscale="log")
+    raps.set_ylim(1e-3, 1e3)  # a lattice's empty annuli would reach 1e-30
     raps.axhline(1.0, color="grey", lw=0.5)
     aniso.set(title=f"anisotropy, {name}", xlabel="frequency (cycles / h)", ylabel="dB")
     aniso.axhline(0.0, color="grey", lw=0.5)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from stipplr.dots import Stipple
-from stipplr.plotter import FORMATS, PlotOptions, make_plot, write_plot
+from stipplr.plotter import FORMATS, PlotOptions, make_plot, plot_format, write_plot
 from stipplr.renderers import Renderer
 
 
 def write(stipple: Stipple, path: Path, options: PlotOptions) -> None:
-    """Lay out, order and write ``stipple`` for a pen plotter."""
-    write_plot(make_plot(stipple, options), path)
+    """Lay out, order and write ``stipple`` for a pen plotter (ordered and estimated for
+    the format ``path`` names)."""
+    write_plot(make_plot(stipple, options, plot_format(path)), path)
 
 
 RENDERER = Renderer(

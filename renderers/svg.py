@@ -37,6 +37,7 @@ VIEWBOX_UNITS = 10_000
 GROUP_ID = "dots-"
 MAX_PALETTE = 256
 METADATA_NS = "urn:stipplr:meta"
+CIRCLE_CHUNK = 1 << 16  # dots formatted at a time: bounds the Python lists' memory
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,21 @@ def _page_size(page: Page) -> tuple[str, str]:
     return str(page.width), str(page.height)
 
 
-def _circles(centres: list[list[int]], radii: list[str], members: np.ndarray) -> str:
+def _circles(centres: np.ndarray, radii: np.ndarray, members: np.ndarray) -> str:
     """The ``<circle>`` elements of one colour group, formatted in bulk (about ten times
-    faster than one element object per dot)."""
-    return "".join(
-        f'<circle cx="{centres[i][0]}" cy="{centres[i][1]}" r="{radii[i]}"/>'
-        for i in members.tolist()
-    )
+    faster than one element object per dot), CIRCLE_CHUNK dots at a time (Python lists of
+    every dot's numbers would take hundreds of bytes a dot)."""
+    parts = []
+    for start in range(0, len(members), CIRCLE_CHUNK):
+        index = members[start : start + CIRCLE_CHUNK]
+        radius = [_number(r) for r in radii[index].tolist()]
+        parts.append(
+            "".join(
+                f'<circle cx="{x}" cy="{y}" r="{r}"/>'
+                for (x, y), r in zip(centres[index].tolist(), radius, strict=True)
+            )
+        )
+    return "".join(parts)
 
 
 def build_svg(stipple: Stipple, style: SvgOptions) -> str:
@@ -115,8 +124,8 @@ def build_svg(stipple: Stipple, style: SvgOptions) -> str:
     if not style.transparent:
         paper = {"x": 0, "y": 0, "width": view[0], "height": view[1]}
         children.append(element("rect", {**paper, "fill": hex_colour(style.paper)}))
-    centres = np.rint(dot_centres(stipple, page) * unit).astype(np.int64).tolist()
-    radii = [_number(r) for r in (dot_radii(stipple, style, page) * unit).tolist()]
+    centres = np.rint(dot_centres(stipple, page) * unit).astype(np.int64)
+    radii = dot_radii(stipple, style, page) * unit
     for number, (fill, members) in enumerate(fill_groups(stipple, style)):
         group = {"fill": fill, "id": f"{GROUP_ID}{number}"}
         children.append(element("g", group, _circles(centres, radii, members)))

@@ -23,6 +23,10 @@ from stipplr.validate import Whole, radius_range
 __all__ = ["MAX_POINTS", "EmptyStippleWarning", "default_engine", "stipple", "stipple_many"]
 
 
+MAX_SEED = 2**63 - 1
+"""Seeds are whole numbers from 0 to this (what every engine's random generator takes)."""
+
+
 class EmptyStippleWarning(UserWarning):
     """The image has no darkness at all, so the stipple has no dots."""
 
@@ -72,6 +76,7 @@ def make_request(
 ) -> Request:
     """Check every setting before any image is read (one-line errors)."""
     n = Whole(1, MAX_POINTS)(points, "points")
+    seed = None if seed is None else Whole(0, MAX_SEED)(seed, "seed")
     chosen = get_engine(engine or default_engine())
     options = dict(options)
     if "model" in chosen.options():
@@ -82,6 +87,15 @@ def make_request(
     tone = Tone.from_dict(tone) if isinstance(tone, dict) else (tone or Tone())
     radius = None if radius is None else radius_range(radius)
     return Request(chosen, n, seed, tone, radius, options)
+
+
+def request_from(points: int, engine: str | None, settings: dict[str, Any]) -> Request:
+    """:func:`make_request` from :func:`stipple`'s keyword arguments as one dict (the rest
+    of which are engine options)."""
+    settings = dict(settings)
+    named = {k: settings.pop(k, None) for k in ("seed", "tone", "model", "radius")}
+    device = settings.pop("device", None) or "auto"
+    return make_request(points, engine, device=device, options=settings, **named)
 
 
 def _empty(request: Request, rgb: np.ndarray, dark: np.ndarray) -> Stipple:
@@ -100,6 +114,12 @@ def _finish(request: Request, rgb: np.ndarray, dark: np.ndarray, out: EngineResu
     """An engine's dots as a Stipple: clipped, coloured (from the photo when the engine
     gave no colours) and sized by tone when asked."""
     xy = np.clip(np.asarray(out.xy, dtype=np.float64), 0.0, 1.0)
+    if len(xy) < request.n:  # darkness too sparse for n dots (stipplr.engines.dither)
+        warnings.warn(
+            f"the image's darkness is too sparse for {request.n} dots: {len(xy)} placed",
+            EmptyStippleWarning,
+            stacklevel=4,
+        )
     colours = cell_colours(xy, rgb) if out.rgb is None else out.rgb
     radii = None if request.radius is None else tone_radii(xy, dark, *request.radius)
     meta = {**request.meta(dark), **out.meta, "points": len(xy)}
@@ -134,33 +154,16 @@ def run_request(
 
 
 def stipple_many(
-    images: Sequence[ImageLike],
-    points: int = 5000,
-    engine: str | None = None,
-    *,
-    seed: int | None = None,
-    tone: Tone | dict | None = None,
-    model: str | None = None,
-    device: str = "auto",
-    radius: tuple[float, float] | None = None,
-    progress: Progress | None = None,
-    **options: Any,
+    images: Sequence[ImageLike], points: int = 5000, engine: str | None = None, **settings: Any
 ) -> list[Stipple]:
-    """Stipple several images with one setting (see :func:`stipple` for the arguments).
+    """Stipple several images with one setting: ``settings`` are :func:`stipple`'s keyword
+    arguments (seed, tone, model, device, radius, progress and engine options).
 
     All images are decoded first, so pass a bucket at a time; for whole folders (resume,
     broken files, atomic output) use :class:`stipplr.batch.Runner` or ``stipplr batch``.
     """
-    request = make_request(
-        points,
-        engine,
-        seed=seed,
-        tone=tone,
-        model=model,
-        device=device,
-        radius=radius,
-        options=options,
-    )
+    progress = settings.pop("progress", None)
+    request = request_from(points, engine, settings)
     return run_request(request, [load_image(image) for image in images], progress)
 
 

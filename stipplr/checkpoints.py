@@ -21,12 +21,25 @@ import torch
 from torch import nn
 
 from stipplr import __version__
+from stipplr.archives import (
+    STORAGE_BYTES,
+    ArchiveError,
+    check_size,
+    members,
+    torch_storages,
+)
 from stipplr.atomic import atomic_path
 from stipplr.errors import StipplrError, one_line
 from stipplr.models import build_model
 
 FORMAT = "stipplr-model"
 FORMAT_VERSION = 1
+MAX_CHECKPOINT_BYTES = 512 << 20
+"""Budget of a checkpoint's contents once uncompressed (512 MiB; the shipped models take a
+few MB): a larger one, or a tensor whose stored size disagrees with its recorded shape, is
+refused from the zip headers before anything is decompressed."""
+MAX_PICKLE_BYTES = 16 << 20
+"""Budget of the checkpoint's pickled structure (``data.pkl``: names, config, meta)."""
 
 
 def _load_failure(path: Path, exc: BaseException) -> str:
@@ -77,6 +90,10 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not path.is_file():
         raise StipplrError(f"{path}: no such model file")
     try:
+        check_archive(path)
+    except ArchiveError as exc:
+        raise StipplrError(f"{path}: refused checkpoint: {exc}") from None
+    try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file; all mean "unreadable"
         reason = _load_failure(path, exc)
@@ -90,6 +107,32 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     if missing:
         raise StipplrError(f"{path}: checkpoint lacks {', '.join(missing)}")
     return payload
+
+
+def check_archive(path: Path) -> None:
+    """Check a zip-format checkpoint's member sizes against MAX_CHECKPOINT_BYTES and its
+    tensors' stored sizes against the shapes its pickle records (headers only). A file that
+    is not a zip is left to ``torch.load`` (the legacy format is not compressed)."""
+    if not zipfile.is_zipfile(path):
+        return
+    infos = members(path)
+    total = sum(info.file_size for info in infos.values())
+    if total > MAX_CHECKPOINT_BYTES:
+        raise ArchiveError(
+            f"contents would inflate to {total:,} bytes (budget {MAX_CHECKPOINT_BYTES:,})"
+        )
+    pickles = [name for name in infos if name.rpartition("/")[2] == "data.pkl"]
+    if len(pickles) != 1:
+        raise ArchiveError("not a torch checkpoint (no single data.pkl)")
+    check_size(pickles[0], infos[pickles[0]], MAX_PICKLE_BYTES)
+    prefix = pickles[0].removesuffix("data.pkl")
+    for key, kind, count in torch_storages(path, infos[pickles[0]]):
+        name = f"{prefix}data/{key}"
+        if name not in infos:
+            raise ArchiveError(f"lacks member {name}")
+        per_element = STORAGE_BYTES.get(kind)
+        expected = None if per_element is None else per_element * count
+        check_size(name, infos[name], MAX_CHECKPOINT_BYTES, expected)
 
 
 def load_checkpoint(

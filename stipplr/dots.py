@@ -17,10 +17,28 @@ from typing import Any
 
 import numpy as np
 
-from stipplr.atomic import atomic_path, write_text
+from stipplr.archives import ArchiveError, check_npy, members
+from stipplr.atomic import atomic_path
 from stipplr.errors import StipplrError
 
 FORMAT_VERSION = 1
+MAX_DOTS = 10_000_000
+"""The most dots a saved stipple may hold (its arrays then take at most about 0.5 GB)."""
+MAX_META_BYTES = 1 << 20
+"""Budget of a saved stipple's JSON metadata."""
+MAX_SIDE = 1 << 31
+"""Largest source image side a stipple may record, in pixels."""
+CSV_CHUNK = 1 << 16
+"""Rows formatted at a time by :meth:`Stipple.to_csv`."""
+MEMBERS = {
+    "xy": (("n", 2), "fiu"),
+    "rgb": (("n", 3), "fiu"),
+    "radius": (("n",), "fiu"),
+    "size": ((2,), "iu"),
+    "meta": ((), "U"),
+    "format_version": ((), "iu"),
+}
+"""A saved stipple's members: (shape, "n" for the dot count; numpy dtype kinds)."""
 
 
 class StippleError(StipplrError):
@@ -68,8 +86,11 @@ class Stipple:
             radius = _check_array("radius", radius, (n,))
             if n and radius.min() < 0:
                 raise StippleError("radius must be >= 0")
-        if int(self.width) < 1 or int(self.height) < 1:
-            raise StippleError(f"width and height must be >= 1, got {self.width}x{self.height}")
+        if not (1 <= int(self.width) <= MAX_SIDE and 1 <= int(self.height) <= MAX_SIDE):
+            raise StippleError(
+                f"width and height must be whole numbers from 1 to {MAX_SIDE}, "
+                f"got {self.width}x{self.height}"
+            )
         if not isinstance(self.meta, dict):
             raise StippleError(f"meta must be a dict, got {type(self.meta).__name__}")
         try:
@@ -143,6 +164,10 @@ class Stipple:
         if not zipfile.is_zipfile(path):  # else numpy's reason suggests unpickling it
             raise StippleError(f"{path}: not a stipplr .npz file (not a zip archive)")
         try:
+            check_members(path)
+        except ArchiveError as exc:
+            raise StippleError(f"{path}: {exc}") from None
+        try:
             with np.load(path, allow_pickle=False) as data:
                 width, height = (int(v) for v in data["size"])
                 return cls(
@@ -166,7 +191,43 @@ class Stipple:
         if self.radius is not None:
             columns.append(self.radius[:, None])
             header += ",radius_px"
-        table = np.hstack(columns) if len(self) else np.zeros((0, header.count(",") + 1))
-        buffer = io.StringIO()
-        np.savetxt(buffer, table, delimiter=",", header=header, comments="", fmt="%.6g")
-        write_text(path, buffer.getvalue())
+        width = header.count(",") + 1
+        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as out:
+            out.write(header + "\n")
+            for start in range(0, len(self), CSV_CHUNK):  # streamed: bounded memory
+                rows = np.hstack([c[start : start + CSV_CHUNK] for c in columns])
+                np.savetxt(out, rows.reshape(-1, width), delimiter=",", fmt="%.6g")
+
+
+def check_members(path: Path) -> None:
+    """Check a saved stipple's members from the zip and ``.npy`` headers, before numpy
+    decompresses any: known names, shapes and dtypes, one dot count of at most MAX_DOTS,
+    and stored sizes that agree with the shapes (see :mod:`stipplr.archives`)."""
+    try:
+        infos = members(path)
+    except ArchiveError as exc:
+        raise ArchiveError(f"not a stipplr .npz file ({exc})") from None
+    counts: set[int] = set()
+    for key, (shape, kinds) in MEMBERS.items():
+        info = infos.get(f"{key}.npy")
+        if info is None:
+            if key in ("xy", "rgb", "size", "meta"):
+                raise ArchiveError(f"not a stipplr .npz file (it lacks {key}.npy)")
+            continue
+        budget = MAX_META_BYTES * 4 if key == "meta" else MAX_DOTS * 3 * 8
+        try:
+            found, dtype = check_npy(path, info, budget + 4096)
+        except ArchiveError as exc:
+            raise ArchiveError(f"refused: {exc}") from None
+        fits = len(found) == len(shape) and all(
+            want == "n" or want == got for want, got in zip(shape, found, strict=True)
+        )
+        if not fits or dtype.kind not in kinds:
+            wanted = "(" + ", ".join(map(str, shape)) + ")"
+            raise ArchiveError(f"refused: member {key} is {dtype} {found}, not {wanted} ({kinds})")
+        if shape and shape[0] == "n":
+            counts.add(found[0])
+    if len(counts) > 1:
+        raise ArchiveError(f"refused: members disagree on the number of dots {sorted(counts)}")
+    if counts and max(counts) > MAX_DOTS:
+        raise ArchiveError(f"refused: holds {max(counts):,} dots (at most {MAX_DOTS:,})")

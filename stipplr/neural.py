@@ -3,9 +3,10 @@
 Its entry in the engine table (:mod:`stipplr.engines`) is :func:`run` / :func:`run_batch`,
 with :func:`check` (load the model, refuse what it cannot do) and :func:`hints`.
 
-``--model`` is a shipped model name (a file stem in ``stipplr/weights/``) or a checkpoint
-path; without one, ``stipplr/weights/default.pt`` is used when it ships. Inference runs
-under ``torch.inference_mode`` on the chosen device (:mod:`stipplr.devices`).
+``--model`` is a model name (a file stem in the user's model folder or in
+``stipplr/weights/``; :mod:`stipplr.modelfiles` finds them without torch) or a checkpoint
+path; without one, the default model (``default.pt``) is used when there is one.
+Inference runs under ``torch.inference_mode`` on the chosen device (:mod:`stipplr.devices`).
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from stipplr import modelfiles
 from stipplr.cells import window_colours
 from stipplr.checkpoints import load_checkpoint
 from stipplr.devices import autocast, configure_threads, cpu_cores, prepare_model, select_device
 from stipplr.engines import EngineResult, Hints
-from stipplr.errors import OptionError, StipplrError
+from stipplr.errors import OptionError
 
-WEIGHTS_DIR = Path(__file__).parent / "weights"
-DEFAULT_MODEL = "default"
+WEIGHTS_DIR = modelfiles.SHIPPED_DIR
+DEFAULT_MODEL = modelfiles.DEFAULT_MODEL
 
 Prediction = tuple[np.ndarray, "np.ndarray | None", dict[str, Any]]
 
@@ -45,33 +47,19 @@ _CACHE: dict[tuple[str, int, str], LoadedModel] = {}
 
 
 def shipped_models() -> dict[str, Path]:
-    """Models that ship with the package: name -> checkpoint file."""
-    return {path.stem: path for path in sorted(WEIGHTS_DIR.glob("*.pt"))}
+    """Models that ship with the package: name -> checkpoint file (:mod:`stipplr.modelfiles`)."""
+    return modelfiles.shipped_models()
 
 
 def default_model_available() -> bool:
-    """True when a trained default model ships in ``stipplr/weights/default.pt``."""
-    return DEFAULT_MODEL in shipped_models()
+    """True when a trained default model is there (shipped, or the user's ``default.pt``)."""
+    return modelfiles.default_model_available()
 
 
 def model_path(model: str | None) -> Path:
-    """The checkpoint for ``--model`` (None: the default model), or a one-line error."""
-    shipped = shipped_models()
-    if model is None:
-        if DEFAULT_MODEL not in shipped:
-            raise StipplrError(
-                "no trained neural model ships with this version; use --engine lbg or --model PATH"
-            )
-        return shipped[DEFAULT_MODEL]
-    if model in shipped:
-        return shipped[model]
-    path = Path(model).expanduser()
-    if path.suffix == ".pt" or path.exists() or len(path.parts) > 1:
-        if not path.is_file():
-            raise StipplrError(f"{path}: no such model file")
-        return path
-    names = ", ".join(shipped) or "none"
-    raise OptionError(f"unknown model {model!r} (shipped: {names}; or give a checkpoint path)")
+    """The checkpoint for ``--model``: a user or shipped model name, or a path (None: the
+    default model); a one-line error when there is none."""
+    return modelfiles.model_path(model)
 
 
 def load_model(model: str | None = None, device: str | None = "auto") -> LoadedModel:

@@ -95,12 +95,30 @@ class OptionSet:
 @dataclass(frozen=True)
 class FlagSpec:
     """A command-line flag generated from an option: the keyword the command receives,
-    the flag's declarations, the type it reads and its help (with the default)."""
+    the flag's declarations, the type it reads, its help (with the default), the option's
+    kind (which parses the flag's value) and the settings section it belongs to."""
 
     name: str
     decls: tuple[str, ...]
     type: type
     help: str
+    kind: Kind | None = None
+    section: str = ""
+
+    @property
+    def flag(self) -> str:
+        """The flag's main name, as errors name it: ``--points``."""
+        return self.decls[0].split("/")[0]
+
+
+def help_text(f: dataclasses.Field, kind: Kind) -> str:
+    """An option's help with its choices (``{choices}``: the kind's names) and default."""
+    text = f.metadata["help"]
+    if "{choices}" in text:
+        text = text.replace("{choices}", " | ".join(kind.names()))
+    if f.default is not None and kind.cli_type is not bool:
+        text += f" (default: {f.default})"  # written as a user would
+    return text
 
 
 def flag_specs(cls: type[OptionSet]) -> list[FlagSpec]:
@@ -115,8 +133,5 @@ def flag_specs(cls: type[OptionSet]) -> list[FlagSpec]:
             decls = (f"{dashed}/--no-{dashed[2:]}",) if kind.cli_type is bool else (dashed,)
         else:
             decls = (flag,) if isinstance(flag, str) else tuple(flag)
-        text = f.metadata["help"]
-        if f.default is not None and kind.cli_type is not bool:
-            text += f" (default: {f.default})"  # written as a user would
-        specs.append(FlagSpec(f.name, decls, kind.cli_type, text))
+        specs.append(FlagSpec(f.name, decls, kind.cli_type, help_text(f, kind), kind, cls.SECTION))
     return specs

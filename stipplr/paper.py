@@ -89,12 +89,13 @@ class Paper(Kind):
 
 @dataclass(frozen=True)
 class Layout:
-    """A drawing fitted on a page: ``page_xy = offset + scale * drawing_xy``."""
+    """A drawing of ``size`` fitted on a page: ``page_xy = offset + scale * drawing_xy``."""
 
     page: tuple[float, float]
     margin: float
     scale: float
     offset: tuple[float, float]
+    size: tuple[float, float] = (0.0, 0.0)
 
 
 def fit(
@@ -103,19 +104,26 @@ def fit(
     margin: float = 0.0,
     reach_px: float = 0.0,
     reach: float = 0.0,
+    box: tuple[float, float, float, float] | None = None,
 ) -> Layout:
     """The largest centred scale at which a drawing of ``size`` keeps its ink inside the
-    page's margins (page, margin and ``reach`` in one unit, ``size`` in another).
+    page's margins (page, margin and ``reach`` in one unit, ``size`` in another), and
+    inside ``box`` (x0, y0, x1, y1: a machine's plotting window) when given.
 
     Ink reaches ``max(reach_px * scale, reach)`` beyond a dot centre (dots sized in the
     drawing's units, or by a pen), so both bounds must fit.
     """
-    area = np.array(page, dtype=float) - 2 * margin
+    low = np.array([margin, margin], dtype=float)
+    high = np.array(page, dtype=float) - margin
+    if box is not None:
+        low, high = np.maximum(low, box[:2]), np.minimum(high, box[2:])
+    area = high - low
     if np.any(area - 2 * reach <= 0):
         raise invalid("margin", f"leave room on a {page[0]:g} x {page[1]:g} page", margin)
     drawing = np.array(size, dtype=float)
     scale = float(
         min(np.min(area / (drawing + 2 * reach_px)), np.min((area - 2 * reach) / drawing))
     )
-    offset = (np.array(page, dtype=float) - scale * drawing) / 2
-    return Layout(tuple(page), margin, scale, (float(offset[0]), float(offset[1])))
+    offset = (low + high - scale * drawing) / 2
+    offset_xy = (float(offset[0]), float(offset[1]))
+    return Layout(tuple(page), margin, scale, offset_xy, (float(size[0]), float(size[1])))

@@ -10,13 +10,21 @@ option objects, which parse and check every value once, are built from the resul
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from stipplr.engines import MAX_POINTS
 from stipplr.errors import OptionError
 from stipplr.optionset import OptionSet, option
 from stipplr.tone import Tone
-from stipplr.validate import Choice, Number, Text, Whole, radius_range, unknown_options
+from stipplr.validate import (
+    Choice,
+    Number,
+    Text,
+    Whole,
+    invalid,
+    radius_range,
+    unknown_options,
+)
 
 if TYPE_CHECKING:
     from stipplr.plotter import PlotOptions
@@ -29,24 +37,62 @@ RADIUS = Number(0, finite=False)  # an infinite radius is refused with both radi
 
 
 @dataclass(frozen=True)
+class EngineName(Choice):
+    """An engine of the engine table, in any case (``LBG`` is ``lbg``); plug-ins count."""
+
+    noun: str | None = "engine"
+
+    def names(self) -> tuple[str, ...]:
+        from stipplr.engines import engine_names
+
+        return tuple(engine_names())
+
+
+@dataclass(frozen=True)
+class Points(Whole):
+    """A dot count, or ``auto``: ``stipplr plot`` then picks the count whose ink matches the
+    image's tone (see :mod:`stipplr.plotter.ink`); other commands need a number."""
+
+    cli_type: ClassVar[type] = str
+    metavar: ClassVar[str] = "INT|auto"
+
+    def rule(self) -> str:
+        return super().rule().replace("be a whole", "be auto or a whole", 1)
+
+    def __call__(self, value: Any, name: str) -> Any:
+        if isinstance(value, str):
+            if value.strip().casefold() == "auto":
+                return "auto"
+            try:
+                number = float(value)
+            except ValueError:
+                raise invalid(name, self.rule(), value) from None
+            value = int(number) if number.is_integer() else value
+        return super().__call__(value, name)
+
+
+@dataclass(frozen=True)
 class StippleOptions(OptionSet):
     """What :func:`stipplr.stipple` is asked for (the ``[stipple]`` table)."""
 
     SECTION = "stipple"
 
-    points: int = option(5000, "number of dots", Whole(1, MAX_POINTS), flag=("--points", "-n"))
+    points: int | str = option(
+        5000,
+        "number of dots, or auto: the count whose ink matches the tone (plot's default)",
+        Points(1, MAX_POINTS),
+        flag=("--points", "-n"),
+    )
     engine: str | None = option(
         None,
-        "lbg | voronoi | dither | neural (default: neural if a model ships, else lbg)",
-        Text("an engine name"),
+        "{choices} (default: neural if a model ships, else lbg)",
+        EngineName(),
         flag=True,
     )
     model: str | None = option(
         None, "neural model name or checkpoint path", Text("a model name or path"), flag=True
     )
-    device: str = option(
-        "auto", "auto | cpu | cuda | mps (neural engine)", Choice(DEVICES), flag=True
-    )
+    device: str = option("auto", "{choices} (neural engine)", Choice(DEVICES), flag=True)
     seed: int | None = option(None, "random seed (same seed, same dots)", Whole(), flag=True)
     radius_min: float | None = option(
         None, "dot radius in light areas (source px); sizes dots by tone", RADIUS, flag=True

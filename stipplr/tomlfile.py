@@ -28,6 +28,8 @@ def read_toml(path: str | os.PathLike, what: str = "TOML file") -> dict[str, Any
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise OptionError(f"{os.fspath(path)}: not a readable {what} ({reason})") from None
+    except RecursionError:  # tomllib recurses once per nesting level
+        raise OptionError(f"{os.fspath(path)}: not a readable {what} (nested too deeply)") from None
 
 
 def parse_toml_value(text: str) -> Any:

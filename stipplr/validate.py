@@ -72,9 +72,15 @@ class Kind:
     """
 
     cli_type: ClassVar[type] = str
+    metavar: ClassVar[str] = "TEXT"
+    """What ``--help`` shows for a flag of this kind's value."""
 
     def __call__(self, value: Any, name: str) -> Any:
         raise NotImplementedError
+
+    def names(self) -> tuple[str, ...]:
+        """The names a value of this kind is one of (case-insensitive), or () for any."""
+        return ()
 
     def format(self, value: Any) -> Any:
         """``value`` as a user writes it (for printed settings and TOML)."""
@@ -91,6 +97,7 @@ class Number(Kind):
     above: bool = False
     finite: bool = True
     cli_type: ClassVar[type] = float
+    metavar: ClassVar[str] = "NUM"
 
     def rule(self) -> str:
         """The bounds in words: ``> 0``, ``>= 0``, ``in [-1, 1]``, ``in (0, 1]``."""
@@ -119,6 +126,7 @@ class Whole(Kind):
     low: int | None = None
     high: int | None = None
     cli_type: ClassVar[type] = int
+    metavar: ClassVar[str] = "INT"
 
     def rule(self) -> str:
         """``be a whole number`` with its bounds (``from 1 to 10``, ``>= 1``)."""
@@ -145,6 +153,7 @@ class Flag(Kind):
     """True or false (a bool; ``1`` or ``"yes"`` would pass silently as true, so they fail)."""
 
     cli_type: ClassVar[type] = bool
+    metavar: ClassVar[str] = ""
 
     def __call__(self, value: Any, name: str) -> bool:
         if not (isinstance(value, bool) or type(value).__name__ in ("bool", "bool_")):  # numpy
@@ -152,18 +161,33 @@ class Flag(Kind):
         return bool(value)
 
 
+def match_name(value: Any, names: Iterable[str]) -> str | None:
+    """The one of ``names`` that ``value`` spells, ignoring case (``LBG`` is ``lbg``)."""
+    if not isinstance(value, str):
+        return None
+    folded = {name.casefold(): name for name in names}
+    return folded.get(value.strip().casefold())
+
+
 @dataclass(frozen=True)
 class Choice(Kind):
-    """One of a few names; ``noun`` says what they are (``dot kind``) in the error."""
+    """One of a few names, in any case; ``noun`` says what they are (``dot kind``) in the
+    error. The value is the name as declared (``TOUCH`` -> ``touch``). A subclass may
+    override :meth:`names` to read them from a table (the engines, the renderers)."""
 
-    choices: tuple[str, ...]
+    choices: tuple[str, ...] = ()
     noun: str | None = None
+    metavar: ClassVar[str] = "NAME"
+
+    def names(self) -> tuple[str, ...]:
+        return self.choices
 
     def __call__(self, value: Any, name: str) -> str:
-        if not isinstance(value, str) or value not in self.choices:
+        chosen = match_name(value, self.names())
+        if chosen is None:
             detail = f"unknown {self.noun}" if self.noun else None
-            raise invalid(name, f"be one of {' | '.join(self.choices)}", value, detail)
-        return value
+            raise invalid(name, f"be one of {' | '.join(self.names())}", value, detail)
+        return chosen
 
 
 @dataclass(frozen=True)

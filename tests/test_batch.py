@@ -103,13 +103,14 @@ def test_batch_files_globs_and_svg(tmp_path):
     out = tmp_path / "out"
     result, _ = _batch(str(first), str(tmp_path / "y" / "*.png"), "--out", str(out), "-f", "svg")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["one.svg", "two.svg"]
+    assert sorted(p.name for p in out.iterdir() if p.name != ".stipplr") == ["one.svg", "two.svg"]
     assert "2 done, 0 skipped, 0 failed of 2" in result.stderr
 
 
 def test_unknown_format_and_missing_input(tmp_path):
     result, _ = _batch(str(tmp_path), "--format", "gif")
-    assert result.exit_code == 2 and "unknown format 'gif'" in result.stderr
+    assert result.exit_code == 2 and "--format must be one of" in result.stderr
+    assert "got 'gif' (unknown format)" in result.stderr
     result, _ = _batch(str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
     assert result.exit_code == 2 and "no such file or folder" in result.stderr
 
@@ -172,14 +173,14 @@ def test_shards_are_disjoint_and_complete(tmp_path):
     assert parts == [shard(jobs, i, 4) for i in range(4)]  # order of discovery does not matter
 
 
-def test_parse_shard():
-    assert parse_shard("2/5", {}) == (2, 5)
+def test_parse_shard():  # 1-based K/N; more in tests/test_cli_batch.py
+    assert parse_shard("2/5", {}) == (1, 5)
     assert parse_shard(None, {}) == (0, 1)
     slurm = {"SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_MIN": "5", "SLURM_ARRAY_TASK_COUNT": "4"}
     assert parse_shard(None, slurm) == (2, 4)
-    assert parse_shard("0/2", slurm) == (0, 2)
-    for bad in ("5/5", "x/2", "3", "-1/2"):
-        with pytest.raises(OptionError, match="shard must look like"):
+    assert parse_shard("1/2", slurm) == (0, 2)
+    for bad in ("0/2", "6/5", "x/2", "3", "-1/2"):
+        with pytest.raises(OptionError, match="--shard must be K/N with 1 <= K <= N"):
             parse_shard(bad, {})
 
 

@@ -100,8 +100,8 @@ def test_bad_input_files_give_one_line_errors(bad_file, tmp_path):
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["--engine", "crayon"], "unknown engine 'crayon'"),
-        (["--engine", "dither", "-n", 0], "points must be"),
+        (["--engine", "crayon"], "--engine must be one of dither | voronoi | lbg | neural"),
+        (["--engine", "dither", "-n", 0], "--points must be"),
         (["--engine", "dither", "--gamma", -1], "gamma"),
         (["--engine", "dither", "-E", "wobble=3"], "wobble"),
         (["--engine", "dither", "-E", "novalue"], "key=value"),

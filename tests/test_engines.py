@@ -7,9 +7,16 @@ import pytest
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from stipplr import bluenoise
+from stipplr import bluenoise, metrics
 from stipplr.engines import run_engine
-from stipplr.engines.dither import dither, dither_grid
+from stipplr.engines.dither import (
+    DEFAULT_SEED,
+    SCATTER,
+    dither,
+    dither_grid,
+    scatter_field,
+    scattered_dither,
+)
 from stipplr.engines.lbg import lbg, lbg_settled
 from stipplr.engines.voronoi import voronoi
 from stipplr.errors import OptionError
@@ -188,3 +195,115 @@ def test_black_and_near_empty_images(name):
     assert np.abs(few * 64 - [20.5, 10.5]).max() < 4.0  # every dot at the only inked pixel
     blank = engine(np.zeros((32, 32), np.float32), 10, seed=0)
     assert blank.shape == (10, 2) and np.isfinite(blank).all()
+
+
+# Non-repeating threshold texture, seeds, and no square lattice in dark tones.
+
+ENGINE_FUNCTIONS = {"dither": dither, "voronoi": voronoi, "lbg": lbg}
+
+
+def test_scrambled_tiles_are_transformed_copies_and_neighbours_differ():
+    t = bluenoise.threshold_map()
+    size = t.shape[0]
+    laid = bluenoise.scrambled_tile(t, 3 * size, 3 * size + 5, seed=4)
+    assert laid.shape == (3 * size, 3 * size + 5)
+    assert np.array_equal(laid, bluenoise.scrambled_tile(t, 3 * size, 3 * size + 5, seed=4))
+    assert not np.array_equal(laid, bluenoise.scrambled_tile(t, 3 * size, 3 * size + 5, seed=5))
+    variants = {bluenoise.dihedral(t, k).tobytes(): k for k in range(bluenoise.DIHEDRAL)}
+    assert len(variants) == bluenoise.DIHEDRAL
+    # every full tile holds the map's values once (a rolled rotation / flip of it), and
+    # no tile equals another (the repetition of the periodic tiling)
+    rng = np.random.default_rng(4)
+    start = rng.integers(size, size=2)
+    first = (-start) % size  # where the first full tile starts
+    kinds = []
+    for ty in range(2):
+        for tx in range(2):
+            y0, x0 = first[0] + ty * size, first[1] + tx * size
+            block = laid[y0 : y0 + size, x0 : x0 + size]
+            assert block.shape == (size, size)
+            assert np.array_equal(np.sort(block, axis=None), np.sort(t, axis=None))
+            kinds.append(block)
+    assert not any(np.array_equal(kinds[0], other) for other in kinds[1:])
+
+
+def test_dihedral_is_the_square_group():
+    a = np.arange(9).reshape(3, 3)
+    assert np.array_equal(bluenoise.dihedral(a, 0), a)
+    assert np.array_equal(bluenoise.dihedral(a, 4), a.T)
+    assert np.array_equal(bluenoise.dihedral(bluenoise.dihedral(a, 1), 3), a)
+
+
+def test_dither_grid_without_seed_keeps_the_networks_periodic_tiling():
+    dark = gradient_image()
+    grid = dither_grid(dark, 700, offset=(3, 5))
+    expected = bluenoise.tile(bluenoise.threshold_map(), grid.rows, grid.cols, (3, 5))
+    assert np.array_equal(grid.threshold, expected)
+    assert not np.array_equal(dither_grid(dark, 700, seed=1).threshold, grid.threshold)
+
+
+def test_scatter_field_is_divergence_free_with_the_set_rms():
+    field = scatter_field(40, 50, np.random.default_rng(2))
+    assert field.shape == (2, 40, 50)
+    rms = np.sqrt(np.mean(np.sum(field**2, axis=0)))
+    assert rms == pytest.approx(SCATTER)
+    divergence = np.gradient(field[0], axis=1) + np.gradient(field[1], axis=0)
+    assert np.abs(divergence[2:-2, 2:-2]).max() < 0.05 * rms
+    assert scatter_field(1, 1, np.random.default_rng(2)).shape == (2, 1, 1)
+
+
+def test_seed_none_is_the_default_realisation():
+    dark = gradient_image()
+    assert np.array_equal(dither(dark, 400), dither(dark, 400, seed=DEFAULT_SEED))
+    start = scattered_dither(dark, 400)
+    assert np.array_equal(start, scattered_dither(dark, 400, seed=DEFAULT_SEED))
+    assert not np.array_equal(start, scattered_dither(dark, 400, seed=1))
+
+
+@pytest.mark.parametrize("name", ["voronoi", "lbg"])
+def test_relaxed_engines_seed_changes_the_realisation(name):
+    engine, dark = ENGINE_FUNCTIONS[name], gradient_image()
+    a, b = engine(dark, 500, seed=1), engine(dark, 500, seed=2)
+    assert not np.allclose(a, b)
+    assert np.array_equal(engine(dark, 500), engine(dark, 500, seed=None))
+
+
+def test_scattered_start_leaves_the_cell_lattice_but_keeps_counts():
+    """Solid ink, one dot per cell: the swirl moves dots ~0.8 cells but, unlike independent
+    jitter of that size, adds little low-frequency power (local counts, the tone)."""
+    black = np.ones((128, 128), np.float32)
+    grid = dither_grid(black, 1024, seed=0)
+    start = scattered_dither(black, 1024, seed=0)
+    assert start.min() >= 0 and start.max() <= 1
+    moves = (start - grid.centres()) * [grid.cols, grid.rows]
+    inner = np.all((grid.centres() > 0.05) & (grid.centres() < 0.95), axis=1)
+    assert np.sqrt(np.mean(np.sum(moves[inner] ** 2, axis=1))) == pytest.approx(SCATTER, rel=0.1)
+    jitter = np.random.default_rng(0).normal(0, SCATTER / np.sqrt(2), (1024, 2)) / grid.cols
+    jittered_low = metrics.flat_spectrum(grid.centres() + jitter).low_power
+    assert metrics.flat_spectrum(start).low_power < 0.5 * jittered_low
+    assert metrics.bond_order(start, 4)[1] < 0.1
+
+
+@pytest.mark.parametrize("name", ["voronoi", "lbg"])
+def test_all_black_input_is_not_a_square_lattice(name):
+    """128 x 128 px of solid ink with 1 024 dots: exactly one 4 px dither cell per dot.
+
+    Bond order (Voronoi-edge weighted): a square grid has |psi4| = 1 locally and globally
+    (the old start stayed there: 0.99); Poisson dots ~0.42 locally and ~0 globally; a
+    relaxed, locally hexagonal set ~0.3 locally, |psi6| above |psi4|. The bounds ask for
+    less 4-fold order than random dots and no field-wide square alignment."""
+    xy = ENGINE_FUNCTIONS[name](np.ones((128, 128), np.float32), 1024, seed=0)
+    local4, global4 = metrics.bond_order(xy, 4)
+    local6, _ = metrics.bond_order(xy, 6)
+    assert local4 < 0.38 and global4 < 0.1 and local6 > local4
+    assert metrics.spike_ratio(xy) < 25
+
+
+def test_tile_repetition_separates_the_periodic_dither_from_relaxed_dots():
+    light = np.full((256, 256), 0.1, np.float32)
+    n = 2048
+    grid = dither_grid(light, n)  # periodic tiling: 128-cell period
+    period = grid.cell_px * bluenoise.DEFAULT_SIZE
+    assert metrics.tile_repetition(grid.centres(), period, light.shape) > 0.95
+    assert metrics.tile_repetition(dither(light, n), period, light.shape) < 0.3
+    assert metrics.tile_repetition(voronoi(light, n), period, light.shape) < 0.1

@@ -200,3 +200,122 @@ def test_spectrum_of_a_wide_flat_field_is_measured_on_its_centred_square():
 def test_spectrum_of_a_tiny_lattice_has_no_warnings():
     low, anisotropy = metrics.spectrum_scores(square_grid(2))
     assert low == pytest.approx(0.0, abs=1e-12) and np.isfinite(anisotropy)
+
+
+# Flat-field structure: point sets of known character.
+
+
+def jittered_grid(side: int, seed: int = 7) -> np.ndarray:
+    """One dot uniformly inside each cell of a side x side grid (cell lattice peaks vanish)."""
+    return square_grid(side) + (np.random.default_rng(seed).random((side * side, 2)) - 0.5) / side
+
+
+def periodic_set(copies: int = 4, per_tile: int = 256, seed: int = 8) -> np.ndarray:
+    """A random tile of ``per_tile`` dots repeated copies x copies times over the unit square."""
+    tile = np.random.default_rng(seed).random((per_tile, 2)) / copies
+    shifts = np.array([(i, j) for i in range(copies) for j in range(copies)]) / copies
+    return (tile[None, :, :] + shifts[:, None, :]).reshape(-1, 2)
+
+
+@pytest.fixture(scope="module")
+def flat_relaxed() -> np.ndarray:
+    """Lloyd's method on a flat field from a random start (blue noise, locally hexagonal)."""
+    return lloyd(np.full((128, 128), 0.5), np.random.default_rng(9).random((400, 2)), 40)
+
+
+def test_spike_ratio_is_small_for_noise_and_large_for_lattices_and_tiles(flat_relaxed):
+    rng = np.random.default_rng(10)
+    # max of ~4 000 independent exponentials (2 048 dots up to 2 / h): ln 4 000 ~ 8
+    assert metrics.spike_ratio(rng.random((2048, 2))) < 16
+    assert metrics.spike_ratio(jittered_grid(45)) < 16
+    assert metrics.spike_ratio(flat_relaxed) < 16
+    assert metrics.spike_ratio(square_grid(45)) > 100
+    assert metrics.spike_ratio(periodic_set(per_tile=128)) > 50
+
+
+def test_flat_spectrum_summaries(flat_relaxed):
+    random_spectrum = metrics.flat_spectrum(np.random.default_rng(11).random((4096, 2)))
+    relaxed = metrics.flat_spectrum(flat_relaxed)
+    assert random_spectrum.low_power == pytest.approx(1.0, abs=0.25)
+    assert random_spectrum.peak[0] < 1.6
+    height, frequency = relaxed.peak
+    assert relaxed.low_power < 0.2 and height > 1.5 and 0.8 < frequency < 1.3
+    lattice_height, lattice_frequency = metrics.flat_spectrum(square_grid(32)).peak
+    assert lattice_frequency == 1.0 and lattice_height > 20  # 4 N in one annulus
+    assert (relaxed.low_power, relaxed.anisotropy_db) == metrics.spectrum_scores(flat_relaxed)
+
+
+def test_annulus_stats_match_their_definition():
+    power = metrics.periodogram(np.random.default_rng(12).random((60, 2)), 6)
+    mean, square, peak, count = metrics.annulus_stats(power)
+    k = np.arange(-6, 7)
+    radius = np.rint(np.hypot(k[:, None], k[None, :]))
+    ring = power[radius == 3]
+    assert count[2] == ring.size
+    expected = (ring.mean(), (ring**2).mean(), ring.max())
+    assert (mean[2], square[2], peak[2]) == pytest.approx(expected)
+
+
+def test_shift_test_counts_coinciding_dots():
+    rng = np.random.default_rng(13)
+    # a random set: pi (0.1 h)^2 / h^2 ~ 3 % land on a dot
+    assert metrics.shift_coincidence(rng.random((4000, 2)), (0.31, 0.17)) == pytest.approx(
+        0.031, abs=0.012
+    )
+    tiled = periodic_set()
+    assert metrics.shift_coincidence(tiled, (0.25, 0.0)) == 1.0
+    assert metrics.shift_coincidence(tiled, (0.25, 0.5), torus=True) == 1.0
+    assert metrics.shift_coincidence(tiled, (0.13, 0.0)) < 0.08
+    # in pixels: on a 200 x 400 px field the period is 100 px across, 50 px down
+    assert metrics.shift_coincidence(tiled, (100.0, 50.0), shape=(200, 400)) == 1.0
+    assert np.isnan(metrics.shift_coincidence(tiled, (1.5, 0.0)))
+
+
+def test_find_repetition_finds_the_period_and_not_noise(flat_relaxed):
+    fraction, (dx, dy) = metrics.find_repetition(periodic_set())
+    assert fraction > 0.99
+    periods = np.array([dx, dy]) / 0.25  # a non-zero multiple of the tile period
+    np.testing.assert_allclose(periods, np.round(periods), atol=0.02)
+    assert np.abs(np.round(periods)).max() >= 1
+    assert metrics.find_repetition(np.random.default_rng(14).random((4096, 2)))[0] < 0.08
+    assert metrics.find_repetition(jittered_grid(64))[0] < 0.08
+    # the tile-period variant: the known period only
+    assert metrics.tile_repetition(periodic_set(), 0.25) == 1.0
+    assert metrics.tile_repetition(jittered_grid(64), 0.25) < 0.08
+    assert np.isnan(metrics.tile_repetition(periodic_set(), 2.0))
+
+
+def test_bond_order_tells_square_from_hexagonal(flat_relaxed):
+    square = metrics.bond_order(square_grid(30), 4)
+    assert square == pytest.approx((1.0, 1.0))
+    assert metrics.bond_order(square_grid(30), 6)[0] < 0.01
+    regular_hex = hex_lattice(30, round(30 * 2 / np.sqrt(3)))
+    assert metrics.bond_order(regular_hex, 6)[0] > 0.99
+    assert metrics.bond_order(regular_hex, 4)[0] < 0.02
+    random_4 = metrics.bond_order(np.random.default_rng(15).random((4000, 2)), 4)
+    assert random_4[0] == pytest.approx(0.42, abs=0.03) and random_4[1] < 0.05
+    relaxed_4, relaxed_6 = metrics.bond_order(flat_relaxed, 4), metrics.bond_order(flat_relaxed, 6)
+    assert relaxed_4[0] < 0.35 < relaxed_6[0]
+    assert np.isnan(metrics.bond_order(square_grid(1), 4)[0])
+
+
+def test_highlight_leakage_is_dots_over_deserved_share():
+    dark = np.ones((10, 20))
+    dark[:, :10] = 0.01  # near-white left half: 0.01 / 1.01 of the darkness
+    on_white = np.column_stack([np.full(10, 0.25), np.linspace(0.05, 0.95, 10)])
+    on_black = np.column_stack([np.full(90, 0.75), np.linspace(0.01, 0.99, 90)])
+    ratio = metrics.highlight_leakage(dark, np.vstack([on_white, on_black]))
+    assert ratio == pytest.approx(0.1 / (0.01 / 1.01))
+    assert metrics.highlight_leakage(dark, on_black) == 0.0
+    assert np.isnan(metrics.highlight_leakage(np.ones((10, 20)), on_black))
+    dark[:, :10] = 0.0
+    assert metrics.highlight_leakage(dark, on_white) == np.inf
+    assert metrics.highlight_leakage(dark, on_white, threshold=0.0) != np.inf  # none below 0
+
+
+def test_evaluate_reports_spikes_and_leakage():
+    flat = metrics.evaluate(np.full((64, 64), 0.4), square_grid(16))
+    assert flat["spike_ratio"] > 30 and flat["peak_height"] > 5
+    assert np.isnan(flat["highlight_leakage"])  # no near-white pixels
+    ramp = metrics.evaluate(gradient(), importance_sample(gradient(), 300))
+    assert "spike_ratio" not in ramp and np.isnan(ramp["highlight_leakage"])

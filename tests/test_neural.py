@@ -93,8 +93,11 @@ def test_unknown_model_name_and_missing_path(tmp_path):
         neural.model_path(str(tmp_path / "gone.pt"))
 
 
-def test_shipped_name_resolves(monkeypatch, checkpoint):
-    monkeypatch.setattr(neural, "WEIGHTS_DIR", checkpoint.parent)
+def test_shipped_name_resolves(monkeypatch, checkpoint, tmp_path):
+    from stipplr import modelfiles
+
+    monkeypatch.setattr(modelfiles, "SHIPPED_DIR", checkpoint.parent)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # no user models
     assert neural.model_path("tiny") == checkpoint
     assert not neural.default_model_available()
     with pytest.raises(StipplrError, match="no trained neural model ships"):
@@ -146,12 +149,16 @@ def test_models_command_lists_shipped_models(monkeypatch, checkpoint, tmp_path):
     payload["meta"] |= {"n_range": [1, 512], "metrics": {"held_out": {"mean": {"psnr_db": 21.5}}}}
     torch.save(payload, weights / "default.pt")
     (weights / "broken.pt").write_bytes(b"nope")
-    monkeypatch.setattr(neural, "WEIGHTS_DIR", weights)
+    from stipplr import modelfiles  # stipplr models reads model cards, not checkpoints
+
+    modelfiles.write_card(weights / "default.pt", payload["arch"], payload["meta"])
+    monkeypatch.setattr(modelfiles, "SHIPPED_DIR", weights)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # no user models
     result = CliRunner().invoke(app, ["models", "--json"])
     assert result.exit_code == 0, result.output
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     assert rows["default"]["arch"] == "li2021" and rows["default"]["default"]
-    assert "not a readable checkpoint" in rows["broken"]["error"]
+    assert "no model card broken.json" in rows["broken"]["error"]
     assert rows["default"]["n_range"] == [1, 512]
     table = CliRunner().invoke(app, ["models"], terminal_width=200)
     assert table.exit_code == 0 and "psnr_db=21.5" in table.stdout and "1-512" in table.stdout

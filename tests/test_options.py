@@ -138,7 +138,7 @@ def test_the_renderers_and_the_plotter_share_one_page_fit():
     page = page_layout(stipple, DotStyle(width=300, height=300))
     same = fit((300, 200), (300, 300))
     assert (page.scale, page.offset) == (same.scale, same.offset)
-    plot = make_plot(stipple, PlotOptions(paper="100x100mm", margin=0, dot="circle"))
+    plot = make_plot(stipple, PlotOptions(paper="100x100mm", margin=0, dot="touch"))
     expected = fit((300, 200), (100, 100), 0, 0.0, (0.05 + 0.3) / 2)
     assert plot.layout == expected
 

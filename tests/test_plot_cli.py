@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -110,3 +112,65 @@ def test_unwritable_preview_format_fails_before_any_work(tmp_path, saved):
     result = plot(saved, "-o", out, "--preview", tmp_path / "preview.xyz")
     assert result.exit_code == 2 and "preview.xyz" in result.stderr, result.output
     assert "Traceback" not in result.output and not out.exists()
+
+
+@pytest.fixture
+def ramp(tmp_path):
+    image = tmp_path / "ramp.png"
+    row = np.linspace(100, 255, 48).astype(np.uint8)  # no black: no merging cap
+    Image.fromarray(np.tile(row, (32, 1))).save(image)
+    return image
+
+
+SMALL = [
+    "--engine",
+    "dither",
+    "--seed",
+    "1",
+    "--paper",
+    "60x40mm",
+    "--margin",
+    "4mm",
+    "--pen",
+    "0.5mm",
+]
+
+
+def test_points_auto_is_the_default_and_matches_the_image_tone(tmp_path, ramp):
+    out, preview = tmp_path / "ramp.svg", tmp_path / "preview.png"
+    result = plot(ramp, "-o", out, *SMALL, "--preview", preview, "--preview-scale", "600px")
+    assert result.exit_code == 0, result.output
+    assert "(auto: their ink matches the image's mean darkness)" in result.stdout
+    line = next(x for x in result.stdout.splitlines() if "ink coverage:" in x)
+    predicted, dark = (float(v) for v in re.findall(r"([\d.]+) %", line))
+    assert predicted == pytest.approx(dark, rel=0.05)
+    measured = float(re.search(r"ink on ([\d.]+) %", result.stdout).group(1))
+    assert measured == pytest.approx(dark, rel=0.15)
+    assert Image.open(preview).size == (600, 400)
+    assert "ToneWarning" not in result.stderr and "warning" not in result.stderr
+
+
+def test_explicit_points_far_off_and_max_dots_warn(tmp_path, ramp):
+    result = plot(ramp, "-o", tmp_path / "a.svg", *SMALL, "-n", "100")
+    assert result.exit_code == 0, result.output
+    assert "points: 100 (as given)" in result.stdout and "much lighter" in result.stderr
+    result = plot(ramp, "-o", tmp_path / "b.svg", *SMALL, "--max-dots", "150", "--dot", "touch")
+    assert result.exit_code == 0, result.output
+    assert "capped by --max-dots" in result.stderr and "darkest tone" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--preview", "p.png", "--preview-scale", "abc"], "preview-scale"),
+        (["--preview", "p.png", "--preview-scale", "500px/mm"], "memory budget"),
+        (["-n", "90000", "--pen", "3mm"], "too wide"),
+        (["-n", "auto!"], "points"),
+    ],
+)
+def test_impossible_plot_requests_are_one_line_errors(tmp_path, ramp, args, fragment):
+    result = plot(ramp, "-o", tmp_path / "out.svg", "--engine", "dither", *args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+    assert not (tmp_path / "out.svg").exists()

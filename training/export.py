@@ -4,9 +4,12 @@ Takes the run's ``best.pt`` (or ``--checkpoint last``), measures it on held-out 
 (the checkout's ``examples/photos/*.jpg`` at N = 5000 by default, through
 ``stipplr.stipple`` so the whole pipeline is timed) and writes ``NAME.pt`` with the weights,
 the config and meta: description, N range, training data summary, the run's recipe and the
-measured metrics. ``--baselines dither,voronoi,lbg`` measures the classical engines the
-same way. Without ``--out`` the file goes to this checkout's ``stipplr/weights/NAME.pt``
-(see :mod:`training.paths`), never into an installed stipplr.
+measured metrics, and its model card ``NAME.json`` (what ``stipplr models`` lists, read
+without torch). ``--baselines dither,voronoi,lbg`` measures the classical engines the same
+way. Without ``--out`` the model goes to the user's model folder
+(:func:`stipplr.modelfiles.user_model_dir`), where ``stipplr models`` lists it and
+``--model NAME`` finds it. An existing file, a shipped model's file or a shipped model's
+name is only replaced (or shadowed) with ``--force``; the command prints where it wrote.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from typing import Any
 import numpy as np
 
 import stipplr
-from stipplr import metrics
+from stipplr import metrics, modelfiles
 from stipplr.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
+from stipplr.errors import StipplrError
 from stipplr.images import load_image
 from stipplr.models import make_config
 from stipplr.tomlfile import read_toml
@@ -72,8 +76,45 @@ def data_summary(run_config: dict[str, Any]) -> dict[str, Any]:
 
 
 def default_out(name: str) -> Path:
-    """Where a model is exported without ``--out``: the checkout's ``stipplr/weights/``."""
-    return CHECKOUT_WEIGHTS_DIR / f"{name}.pt"
+    """Where a model is exported without ``--out``: the user's model folder."""
+    return modelfiles.user_model_dir() / f"{name}.pt"
+
+
+def shipped_folders() -> list[Path]:
+    """The folders of shipped models: the installed package's and this checkout's."""
+    return [modelfiles.SHIPPED_DIR.resolve(), CHECKOUT_WEIGHTS_DIR.resolve()]
+
+
+def check_target(out: Path, force: bool) -> None:
+    """Refuse, unless ``force``, to replace a file or a shipped model, or to shadow one."""
+    if force:
+        return
+    hint = "; add --force to do it anyway"
+    if out.resolve().parent in shipped_folders():
+        raise StipplrError(f"{out}: would replace a model that ships with stipplr{hint}")
+    shipped = modelfiles.shipped_models()
+    if out.resolve().parent == modelfiles.user_model_dir().resolve() and out.stem in shipped:
+        raise StipplrError(
+            f"{out}: a model named {out.stem!r} ships with stipplr and --model {out.stem} "
+            f"would pick this one instead (choose another --name){hint}"
+        )
+    if out.exists():
+        raise StipplrError(f"{out}: exists{hint}")
+
+
+def check_run(run_dir: Path, checkpoint: str) -> Path:
+    """The run's checkpoint file, or a one-line error naming what is missing."""
+    if not run_dir.is_dir():
+        raise StipplrError(f"{run_dir}: no such run folder")
+    source = run_dir / "checkpoints" / f"{checkpoint}.pt"
+    if not source.is_file():
+        found = sorted(p.stem for p in (run_dir / "checkpoints").glob("*.pt"))
+        raise StipplrError(
+            f"{source}: no such checkpoint (the run has: {', '.join(found) or 'none'})"
+        )
+    if not (run_dir / "config.toml").is_file():
+        raise StipplrError(f"{run_dir}: not a run folder (no config.toml)")
+    return source
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
@@ -95,15 +136,16 @@ def export(
     baselines: tuple[str, ...] = (),
     evaluate: bool = True,
     description: str | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Write the run's checkpoint as a registry model with measured metrics; returns its meta."""
-    source = run_dir / "checkpoints" / f"{checkpoint}.pt"
+    """Write the run's checkpoint as a model with measured metrics and its model card;
+    returns its meta. Refuses (before any work) what :func:`check_target` refuses."""
+    source = check_run(run_dir, checkpoint)
+    out = default_out(name) if out is None else out
+    check_target(out, force)
     payload = read_checkpoint(source)
     run_config = read_toml(run_dir / "config.toml")
     model, _ = load_checkpoint(source)
-    if out is None:
-        out = default_out(name)
-        print(f"no --out given: writing the checkout's {out}")
     arch = payload["arch"]
     config = make_config(arch, payload["config"])
     log = run_dir / "log.csv"
@@ -131,8 +173,15 @@ def export(
         meta["baselines"] = {k: v for k, v in results.items() if k != name}
         save_checkpoint(out, model, arch, config, meta)
         print(table(results))
-    print(f"wrote {out}")
+    card = modelfiles.write_card(out, arch, meta)
+    print(f"wrote {out} (model card {card.name}); use it with --model {_model_ref(out, name)}")
     return meta
+
+
+def _model_ref(out: Path, name: str) -> str:
+    """How ``--model`` names the export: by name in the user's folder, else by path."""
+    in_user_dir = out.resolve().parent == modelfiles.user_model_dir().resolve()
+    return name if in_user_dir and out.stem == name else str(out)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -140,7 +189,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--name", default="default", help="model name (file stem)")
     parser.add_argument(
-        "--out", type=Path, help=f"output file (default {default_out('NAME')}, in this checkout)"
+        "--out", type=Path, help=f"output file (default: {default_out('NAME')}, your models)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace an existing file or a shipped model"
     )
     parser.add_argument("--checkpoint", default="best", help="best, last or epoch_NNN")
     parser.add_argument("--points", type=int, default=5000)
@@ -149,16 +201,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--description", help="one line for `stipplr models` (default per arch)")
     args = parser.parse_args(argv)
     baselines = tuple(b for b in args.baselines.split(",") if b)
-    export(
-        args.run_dir,
-        args.name,
-        args.out,
-        args.checkpoint,
-        args.points,
-        baselines,
-        not args.no_eval,
-        args.description,
-    )
+    try:
+        export(
+            args.run_dir,
+            args.name,
+            args.out,
+            args.checkpoint,
+            args.points,
+            baselines,
+            not args.no_eval,
+            args.description,
+            args.force,
+        )
+    except StipplrError as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
 
 
 if __name__ == "__main__":

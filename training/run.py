@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Sampler
 
+from stipplr.errors import StipplrError
 from training import ddp
 from training.config import load_config
 from training.data import ensure_dataset
@@ -59,8 +60,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--resume", action="store_true", help="continue the run in run.dir")
     parser.add_argument("overrides", nargs="*", help="key=value, e.g. train.epochs=3")
     args = parser.parse_args(argv)
-    cfg = load_config(args.config, args.overrides)
-    return train(cfg, resume=args.resume)
+    cfg = load_config(args.config, args.overrides)  # a bad config or override: one line
+    try:
+        return train(cfg, resume=args.resume)
+    except StipplrError as exc:  # e.g. a run folder that cannot be written
+        raise SystemExit(f"{parser.prog}: error: {exc}") from None
 
 
 def train(cfg: dict[str, Any], resume: bool = False) -> dict[str, Any]:
@@ -73,6 +77,9 @@ def train(cfg: dict[str, Any], resume: bool = False) -> dict[str, Any]:
     if env.main:
         ensure_dataset(cfg)
         run.start(resume)
+        Console().print(
+            f"run folder {run.dir}: checkpoints go to {run.ckpt_dir}, log to {run.log_path}"
+        )
     env.barrier()
     session = build(cfg, env, task, run, Console())
     standing = load_standing(session, resume)
@@ -81,6 +88,11 @@ def train(cfg: dict[str, Any], resume: bool = False) -> dict[str, Any]:
     row = fit(session, standing)
     if session.writer is not None:
         session.writer.close()
+    if env.main:
+        session.console.print(
+            f"best model: {run.ckpt_dir / 'best.pt'}; make it a stipplr model with "
+            f"python -m training.export {run.dir} --name NAME"
+        )
     ddp.stop(env)
     return row
 

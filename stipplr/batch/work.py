@@ -4,17 +4,22 @@ it; per-image failures come back as values, so one broken file never stops the r
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import threading
+import time
 import warnings
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from stipplr import renderers
+from stipplr import atomic, renderers
 from stipplr.api import Request, run_request
+from stipplr.batch import records
 from stipplr.batch.plan import Job
 from stipplr.dots import Stipple
 from stipplr.errors import OptionError, StipplrError, one_line
@@ -23,12 +28,30 @@ from stipplr.images import load_image
 Outcome = tuple[int, list[str]]
 """A finished job: its number of dots and the warnings it raised."""
 EMPTY_NOTE = "no dark pixels after the tone stage: the stipple has no dots"
+WATCH_PARENT = 0.5
+"""Seconds between a worker process's checks that the main process is still alive."""
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (newlines, terminal escapes) escaped, for one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def message(job: Job, exc: BaseException) -> str:
-    """One line naming the file and the reason."""
+    """One line naming the file and the reason (control characters escaped)."""
     text = one_line(exc, limit=None)
-    return text if str(job.source) in text else f"{job.source}: {text}"
+    return printable(text if str(job.source) in text else f"{job.source}: {text}")
+
+
+def sparse_note(result: Stipple, request: Request) -> list[str]:
+    """The note of a stipple with fewer dots than asked for (none when it has them all)."""
+    if not len(result):
+        return [EMPTY_NOTE]
+    if len(result) < request.n:
+        return [f"the image's darkness is too sparse for {request.n} dots: {len(result)} placed"]
+    return []
 
 
 def _labelled(job: Job, result: Stipple) -> Stipple:
@@ -51,8 +74,8 @@ def stipple_job(
             warnings.simplefilter("always")
         (result,) = run_request(request, [rgb])
     notes = [str(w.message) for w in caught or []]
-    if not capture and not len(result):
-        notes.append(EMPTY_NOTE)
+    if not capture:
+        notes += sparse_note(result, request)
     return _labelled(job, result), notes
 
 
@@ -72,7 +95,7 @@ def stipple_bucket(
     except Exception:
         return [_alone(job, rgb, request) for job, rgb in images]
     return [
-        (job, _labelled(job, result), [] if len(result) else [EMPTY_NOTE])
+        (job, _labelled(job, result), sparse_note(result, request))
         for (job, _), result in zip(images, results, strict=True)
     ]
 
@@ -95,21 +118,31 @@ def stipple_to_file(
     renderer: str,
     options: Any,
     *,
+    settings: dict | None = None,
     capture: bool = True,
 ) -> Outcome:
-    """Stipple one image and write it."""
+    """Stipple one image and write it (and its record of ``settings``)."""
     result, notes = stipple_job(job, rgb, request, capture=capture)
-    renderers.get(renderer).write(result, job.output, options)
+    write_output(job, result, renderers.get(renderer), options, settings)
     return len(result), notes
 
 
+def write_output(
+    job: Job, result: Stipple, renderer: Any, options: Any, settings: dict | None
+) -> None:
+    """Write the stipple with the renderer, then the record of the settings that made it."""
+    renderer.write(result, job.output, options)
+    if settings is not None:
+        records.write_record(job, settings)
+
+
 def stipple_in_worker(
-    job: Job, request: Request, renderer: str, options: Any
+    job: Job, request: Request, renderer: str, options: Any, settings: dict | None = None
 ) -> Outcome | StipplrError:
     """:func:`stipple_to_file` in a worker process. A per-image error comes back as a plain
     one-line StipplrError: not every exception type (e.g. from third-party decoders) pickles."""
     try:
-        return stipple_to_file(job, None, request, renderer, options)
+        return stipple_to_file(job, None, request, renderer, options, settings=settings)
     except OptionError:
         raise
     except Exception as exc:
@@ -121,7 +154,80 @@ def ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def decode_ahead(executor: ThreadPoolExecutor, jobs: list[Job], ahead: int) -> Iterator[tuple]:
+@contextlib.contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """Within the block (engine code in the main thread), Ctrl-C and SIGTERM wait for the
+    block to end and then raise KeyboardInterrupt; a second one raises at once. An engine
+    interrupted inside a multi-threaded call (scipy's cKDTree with ``workers=-1`` joins
+    Python threads) would leave those threads running on freed memory: a segfault."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def later(signum: int, frame: object) -> None:
+        caught.append(signum)
+        if len(caught) > 1:
+            raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, later) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def start_worker(parent: int, roots: list[str]) -> None:
+    """A worker process's set-up: Ctrl-C and SIGTERM are the main process's to handle (it
+    finishes the files in progress), writes stay inside the output folders, and the worker
+    exits by itself when the main process dies (even by kill -9), so none is orphaned."""
+    ignore_sigint()
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    atomic.confine_forever(roots)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_PARENT)
+        os._exit(70)
+
+    threading.Thread(target=watch, name="stipplr-watch-parent", daemon=True).start()
+
+
+def check_writable(roots: list[Path]) -> None:
+    """Refuse, before any work, an output folder that cannot be created or written."""
+    for root in roots:
+        try:
+            atomic.write_bytes(root / records.STATE_DIR / "writable", b"")
+            (root / records.STATE_DIR / "writable").unlink()
+        except OSError as exc:
+            reason = exc.strerror or one_line(exc)
+            raise OptionError(f"{root}: cannot write outputs there ({reason})") from None
+
+
+def preflight(renderer: Any, options: Any) -> None:
+    """Refuse, before any work, a page or dot size the PNG / SVG renderers would refuse
+    whatever the image (a page given in mm, a fixed dot size); one line."""
+    from stipplr.renderers.style import DotStyle, page_layout
+
+    if not isinstance(options, DotStyle):
+        return
+    probe = Stipple(np.full((1, 2), 0.5), np.zeros((1, 3)), 1000, 1000)
+    if options.size_mm is not None:
+        page_layout(probe, options)
+    if renderer.name == "png" and options.dot_px is not None:
+        from stipplr.renderers.png import MAX_RADIUS
+
+        if options.dot_px > 2 * MAX_RADIUS:
+            raise OptionError(
+                f"dots of {options.dot_px:g} px are too large for the png renderer "
+                f"(at most {2 * MAX_RADIUS} px): lower dot_px"
+            )
+
+
+def decode_ahead(executor: ThreadPoolExecutor, jobs: Iterable[Job], ahead: int) -> Iterator[tuple]:
     """Yield (job, rgb or the decoding exception) in order, decoding ``ahead`` in advance."""
     queued: deque[tuple[Job, Future]] = deque()
     queue = iter(jobs)

@@ -6,14 +6,27 @@ Each command lives in its own module here and registers itself on :data:`app`.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import typer
 
 from stipplr import __version__
+from stipplr.cli.common import Command, OneLineErrors
 
-app = typer.Typer(
+
+class App(typer.Typer):
+    """A typer app whose groups and commands print usage errors in one line."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cls=OneLineErrors, **kwargs)
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        """Register a command (a :class:`~stipplr.cli.common.Command`)."""
+        return super().command(*args, cls=Command, **kwargs)
+
+
+app = App(
     name="stipplr",
-    help="Turn photos into stipple drawings: PNG, colour SVG and pen-plotter files.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -41,10 +54,20 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        metavar="",
+        help="Print the version and exit.",
     ),
 ) -> None:
-    """stipplr: photos to stipple drawings (dots whose density carries the tone)."""
+    """Turn photos into stipple drawings: PNG, colour SVG and pen-plotter files.
+
+    Example: stipplr stipple photo.jpg -o photo.png --points 8000
+
+    Example: stipplr batch photos/ --format svg --out drawings
+    """
 
 
 for _name in COMMAND_MODULES:

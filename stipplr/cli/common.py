@@ -1,15 +1,32 @@
-"""Pieces shared by the CLI commands: error reporting and option parsing."""
+"""Pieces shared by the CLI commands: error reporting and option parsing.
+
+Every error is one line on stderr, ``stipplr: error: ...``, with exit code 2: stipplr's
+own (:func:`cli_errors`) and the command line's usage errors -- a missing ``-o``, an
+unknown flag, a bad flag value -- which :class:`OneLineErrors` catches before typer
+would print them in a box.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from stipplr.errors import OptionError, StipplrError, one_line
+
+try:  # recent typer versions bundle their own click
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - typer on the click package
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
+
+UsageError = click_exceptions.UsageError
+NoArgsIsHelpError: Any = getattr(click_exceptions, "NoArgsIsHelpError", ())
+"""Raised for a bare group (its help is shown); an empty tuple catches nothing."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -18,6 +35,58 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``stipplr: error: message`` on stderr and return the Exit to raise."""
     typer.echo(f"stipplr: error: {message}", err=True)
     return typer.Exit(code)
+
+
+def usage_message(exc: Any) -> str:
+    """A usage error in one line, with where to look: ``missing option '--output' / '-o'
+    (see `stipplr stipple --help`)``."""
+    text = " ".join(exc.format_message().split()).rstrip(".")
+    if text[:1].isupper() and text[1:2].islower():  # "Missing option" -> "missing option"
+        text = text[:1].lower() + text[1:]
+    ctx = getattr(exc, "ctx", None)
+    return f"{text} (see `{ctx.command_path} --help`)" if ctx is not None else text
+
+
+@contextlib.contextmanager
+def one_line_usage_errors() -> Iterator[None]:
+    """Within the block, a usage error or a flag's bad value exits 2 after one line."""
+    try:
+        yield
+    except NoArgsIsHelpError:
+        raise  # shows the help
+    except UsageError as exc:
+        raise fail(usage_message(exc)) from None
+    except StipplrError as exc:  # a flag's value refused by its option's kind
+        raise fail(str(exc)) from None
+
+
+def quiet_help_option(option: Any) -> Any:
+    """``--help`` without a ``<bool>`` type beside it in the help."""
+    if option is not None:
+        option.metavar = ""
+    return option
+
+
+class Command(TyperCommand):
+    """A stipplr command: its ``--help`` flag shows no value type."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return quiet_help_option(super().get_help_option(ctx))
+
+
+class OneLineErrors(TyperGroup):
+    """The command group whose usage errors (its own and its commands') are one line."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        return quiet_help_option(super().get_help_option(ctx))
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with one_line_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with one_line_usage_errors():
+            return super().invoke(ctx)
 
 
 def cli_errors(func: F) -> F:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stipplr.cli import app
+from stipplr.cli import options as o
 from stipplr.cli.common import cli_errors
 from stipplr.engines import ENGINES
 
@@ -36,7 +37,7 @@ def _jsonable(value: Any) -> bool:
 @app.command("engines")
 @cli_errors
 def engines_command(
-    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+    as_json: Annotated[bool, o.switch("--json", help="Print the table as JSON.")] = False,
 ) -> None:
     """List the stippling engines and their options (set one with -E key=value).
 

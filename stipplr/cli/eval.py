@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stipplr.cli import app
+from stipplr.cli import options as o
 from stipplr.cli.common import cli_errors
 from stipplr.dots import Stipple
 from stipplr.errors import OptionError
@@ -81,7 +82,7 @@ def _format(value: float | str | None) -> str:
 def eval_command(
     source: Annotated[Path, typer.Argument(help="The source image the stipples were made from.")],
     stipples: Annotated[list[Path], typer.Argument(help="Saved stipples (.npz).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: Annotated[bool, o.switch("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Score saved stipples against their source: tone PSNR/SSIM, capacity CV, spacing.
 

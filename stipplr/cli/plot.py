@@ -4,23 +4,33 @@ saved ``.npz`` stipple, with the plot's statistics and an optional PNG preview."
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
 import typer
 
 from stipplr.api import stipple as stipple_image
+from stipplr.atomic import refuse_inputs
 from stipplr.cli import app
 from stipplr.cli import options as o
 from stipplr.cli.common import cli_errors, parse_options
+from stipplr.cli.effects import warn_no_effect, warn_unused_plot_options
 from stipplr.dots import Stipple
-from stipplr.plotter import (
-    PlotOptions,
-    check_preview_path,
-    make_plot,
-    plot_format,
-    write_plot,
-    write_preview,
+from stipplr.images import load_image
+from stipplr.plotter import PlotOptions, make_plot, plot_format, write_plot
+from stipplr.plotter.build import Plot
+from stipplr.plotter.files import check_format, stats_for, warn_estimate_only
+from stipplr.plotter.ink import InkPlan, warn_far_off
+from stipplr.plotter.plan import plan_plot
+from stipplr.plotter.preview import (
+    PreviewScale,
+    check_preview,
+    measured_coverage,
+    preview_image,
+    save_preview,
 )
+from stipplr.settings import Settings
+from stipplr.tone import Tone, darkness
 
 
 @app.command("plot")
@@ -31,36 +41,114 @@ def plot_command(
     output: o.Output,
     shared: o.SharedOptions,
     preview: Annotated[
-        Path | None, typer.Option(help="Also draw the plot at true pen width to this PNG.")
+        Path | None,
+        o.value_option(
+            "--preview",
+            help="Also draw the plot at true pen width to this PNG.",
+            metavar="PNG",
+            panel=o.OUTPUT,
+        ),
     ] = None,
     preview_travel: Annotated[
-        bool, typer.Option(help="Show pen-up moves in the preview (light red).")
+        bool,
+        o.switch(
+            "--preview-travel", help="Show pen-up moves in the preview (red).", panel=o.OUTPUT
+        ),
     ] = False,
-    option: Annotated[
-        list[str] | None,
-        typer.Option("--option", "-O", help="Plot option KEY=VALUE (see `stipplr renderers`)."),
+    option: o.PlotKeyValues = None,
+    preview_scale: Annotated[
+        Any,
+        o.kind_option(
+            PreviewScale(),
+            "--preview-scale",
+            help="Preview resolution (8px/mm, 300dpi) or long side (1600px), at true pen "
+            "width, anti-aliased (default: 8px/mm).",
+            panel=o.OUTPUT,
+        ),
     ] = None,
 ) -> None:
     """Make a pen-plotter file: SVG (AxiDraw, saxi, vpype), HPGL or G-code.
 
     The page, pen and machine flags are plot options (any other one: -O KEY=VALUE).
 
-    Example: stipplr plot photo.jpg -o photo.svg --paper a4 --pen 0.3mm --points 8000
+    Example: stipplr plot photo.jpg -o photo.svg --paper a4 --pen 0.3mm -n 8000
+
+    Example: stipplr plot photo.npz -o photo.gcode --profile marlin --preview p.png
     """
-    plot_format(output)
-    if preview is not None:
-        check_preview_path(preview)
+    fmt = plot_format(output)
     settings = shared.settings("plot", plot=parse_options(option))
     plot_options = settings.plot_options()
-    if source.suffix.lower() == ".npz":
-        stipple = Stipple.load(source)
-    else:
-        stipple = stipple_image(source, **settings.stipple_kwargs())
-    plot = make_plot(stipple, plot_options)
-    written = write_plot(plot, output)
-    typer.echo(f"{written}: {plot.document.width:g} x {plot.document.height:g} mm page")
-    for line in plot.stats.lines():
-        typer.echo(f"  {line}")
+    check_format(plot_options, fmt)
+    ppm = None if preview is None else check_preview(preview, plot_options.page, preview_scale)
+    refuse_inputs(output, source)
     if preview is not None:
-        write_preview(plot.document, preview, travel=preview_travel)
-        typer.echo(f"{preview}: preview")
+        refuse_inputs(preview, source, output)
+    warn_options(shared.given_options("plot", option), plot_options, fmt)
+    if source.suffix.lower() == ".npz":
+        warn_no_effect(shared.given_flags("stipple", "tone"), f"{source} is a saved stipple")
+        stipple, dark, chosen = Stipple.load(source), None, None
+    else:
+        stipple, dark, chosen, plot_options = stipple_for_plot(source, settings, plot_options, fmt)
+    plot = make_plot(stipple, plot_options, fmt, dark)
+    if chosen is None:
+        warn_far_off(plot.stats)
+    image = None if ppm is None else preview_image(plot.document, ppm, preview_travel)
+    report(write_plot(plot, output), plot, chosen)
+    if image is not None and preview is not None and ppm is not None:
+        save_preview(image, preview)
+        cover = measured_coverage(image, plot.picture, ppm)
+        typer.echo(f"{preview}: preview, {ppm:g} px/mm, ink on {100 * cover:.1f} % of the picture")
+
+
+def warn_options(given: dict[str, str], options: PlotOptions, fmt: str) -> None:
+    """Warn about the given plot options (option -> how given) a ``fmt`` file never uses
+    or holds only in its time estimate."""
+    warn_unused_plot_options(given, fmt)
+    warn_estimate_only(given, options, fmt)
+
+
+def engine_range(kwargs: dict[str, Any]) -> tuple[str, tuple[int, int]]:
+    """The engine a plot's stipple is made with and the dot counts it takes (the neural
+    engine's model may take fewer than the engine table says)."""
+    from stipplr.api import default_engine
+    from stipplr.engines import get_engine
+
+    name = kwargs.get("engine") or default_engine()
+    low, high = get_engine(name).n_range
+    if name == "neural":
+        from stipplr.neural import load_model
+
+        module = load_model(kwargs.get("model"), kwargs.get("device") or "auto").module
+        fixed = getattr(module, "fixed_n", None)
+        if fixed is not None:
+            return name, (int(fixed), int(fixed))
+        model_low, model_high = getattr(module, "n_range", (1, None))
+        low, high = max(low, int(model_low)), min(high, int(model_high or high))
+    return name, (low, high)
+
+
+def stipple_for_plot(
+    source: Path, settings: Settings, options: PlotOptions, fmt: str
+) -> tuple[Stipple, np.ndarray, InkPlan, PlotOptions]:
+    """Stipple ``source`` with the dot count its plot needs: ``--points auto`` (the
+    default) matches the image's tone; a given count is checked against it. Returns the
+    stipple, the image's darkness, the plan and the plot options to draw it with."""
+    kwargs = settings.stipple_kwargs()
+    points = settings.stipple.get("points", "auto")
+    rgb = load_image(source)
+    dark = darkness(rgb, Tone.parse(kwargs["tone"]))
+    engine, n_range = engine_range(kwargs)
+    plan, options = plan_plot(dark, options, engine, points, kwargs["radius"], n_range, fmt)
+    stipple = stipple_image(rgb, **{**kwargs, "points": plan.points, "engine": engine})
+    return stipple, dark, plan, options
+
+
+def report(written: Path, plot: Plot, chosen: InkPlan | None) -> None:
+    """Print what was written: the page, how N was chosen and the plot's statistics."""
+    x0, y0, x1, y1 = plot.picture
+    page = f"{plot.document.width:g} x {plot.document.height:g} mm page"
+    typer.echo(f"{written}: {page}, picture {x1 - x0:.0f} x {y1 - y0:.0f} mm")
+    if chosen is not None:
+        typer.echo(f"  points: {chosen.points} ({chosen.how()})")
+    for line in stats_for(plot, plot.fmt).lines():
+        typer.echo(f"  {line}")

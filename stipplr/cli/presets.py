@@ -9,14 +9,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from stipplr.cli import app
+from stipplr.cli import App, app
+from stipplr.cli import options as o
 from stipplr.cli.common import cli_errors
-from stipplr.presets import list_presets, load_preset, user_preset_dir
+from stipplr.presets import COMMANDS, list_presets, load_preset, user_preset_dir
 from stipplr.settings import SECTIONS, Settings, resolve_settings
 from stipplr.tomlfile import toml_value
+from stipplr.validate import Choice
 
-presets_app = typer.Typer(
-    help="Named settings for stipple, batch and plot (use with --preset NAME|PATH).",
+presets_app = App(
     invoke_without_command=True,
     no_args_is_help=False,
 )
@@ -27,11 +28,15 @@ app.add_typer(presets_app, name="presets")
 @cli_errors
 def presets_list(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
+    as_json: Annotated[bool, o.switch("--json", help="Machine-readable list.")] = False,
 ) -> None:
-    """List presets with a one-line description each.
+    """Named settings for stipple, batch and plot: lists them (use one with --preset NAME).
 
-    Example: stipplr presets; stipplr stipple photo.jpg -o out.svg --preset bold
+    `stipplr presets show NAME` prints a preset's settings; docs/presets.md shows each.
+
+    Example: stipplr presets
+
+    Example: stipplr stipple photo.jpg -o photo.png --preset bold
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -61,7 +66,10 @@ def presets_list(
 def presets_show(
     name: Annotated[str, typer.Argument(help="Preset name or TOML path.")],
     command: Annotated[
-        str | None, typer.Option(help="Resolve for this command (default: its first).")
+        str | None,
+        o.kind_option(
+            Choice(COMMANDS), "--command", help="Resolve for this command (default: its first)."
+        ),
     ] = None,
 ) -> None:
     """Print the settings a preset resolves to (defaults filled in), as TOML.

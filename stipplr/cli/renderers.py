@@ -11,6 +11,7 @@ from rich.table import Table
 
 from stipplr import renderers
 from stipplr.cli import app
+from stipplr.cli import options as o
 from stipplr.cli.common import cli_errors
 
 
@@ -44,9 +45,11 @@ def _table(row: dict[str, Any]) -> Table:
 @app.command("renderers")
 @cli_errors
 def renderers_command(
-    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    as_json: Annotated[bool, o.switch("--json", help="Print the list as JSON.")] = False,
 ) -> None:
     """List the output formats and their options (pass options with -O KEY=VALUE).
+
+    Example: stipplr renderers --json
 
     Example: stipplr stipple photo.jpg -o photo.png -O color=dots -O width=2048
     """

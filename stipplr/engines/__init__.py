@@ -2,7 +2,8 @@
 
 An engine entry names a function ``f(darkness, n, *, seed=None, **options)`` taking a float
 (H, W) darkness map in [0, 1] and returning exactly ``n`` dot centres relative to the image
-(an (n, 2) array, x and y in [0, 1], y down) or an :class:`EngineResult` that also carries
+(an (n, 2) array, x and y in [0, 1], y down; fewer only when the darkness is too sparse to
+hold ``n``, see :mod:`stipplr.engines.dither`) or an :class:`EngineResult` that also carries
 dot colours and meta. An engine that needs the photo's colours takes ``rgb``; one that
 reports progress takes ``progress(done, total)``; one that runs equal-size images together
 (the neural engine: one network batch) names a ``batch`` function taking lists. Entries are
@@ -205,17 +206,9 @@ def get_engine(name: str) -> Engine:
         ) from None
 
 
-def run_engine(
-    name: str,
-    darkness: np.ndarray,
-    n: int,
-    *,
-    rgb: np.ndarray | None = None,
-    seed: int | None = None,
-    progress: Progress | None = None,
-    **options: Any,
-) -> EngineResult:
-    """Validate and run engine ``name`` on one image (the public engine API)."""
+def run_engine(name: str, darkness: np.ndarray, n: int, **arguments: Any) -> EngineResult:
+    """Validate and run engine ``name`` on one image (the public engine API): ``arguments``
+    are :meth:`Engine.run`'s (``rgb``, ``seed``, ``progress``) and the engine's options."""
     engine = get_engine(name)
-    engine.validate(n, options)
-    return engine.run(darkness, n, rgb=rgb, seed=seed, progress=progress, **options)
+    engine.validate(n, {k: v for k, v in arguments.items() if k not in CALL_ARGUMENTS})
+    return engine.run(darkness, n, **arguments)

@@ -166,6 +166,9 @@ def lbg(
         {"iterations": iterations, "polish": polish},
         {"tolerance": tolerance, "widen": widen, "tol": tol},
     )
+    if init is None:  # the dither's dots: fewer than n on a near-empty image
+        init = start_positions(darkness, n, None, seed)
+        n = len(init)
     labelling = lbg_settled(
         darkness,
         n,

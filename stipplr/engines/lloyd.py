@@ -22,6 +22,9 @@ PX_PER_DOT = 12.0
 MAX_GRID_PIXELS = 8_000_000  # memory cap: huge dot counts get fewer pixels per dot
 FROZEN_MOVE = 1e-3  # a dot whose centroid moved less than this (in h) stays put
 FAR_MOVE = 0.5  # a move this large (in h) triggers a full relabel
+MAX_ITERATIONS = 10_000
+"""Cap on every step count of the iterative engines (voronoi iterations, lbg iterations and
+polish): with tol = 0 a run takes every step, so this bounds its time."""
 
 
 @dataclass(frozen=True)
@@ -218,13 +221,16 @@ def relax(labelling: Labelling, iterations: int, tol: float, over: float = 1.0) 
 
 
 def check_options(engine: str, counts: dict[str, object], amounts: dict[str, object]) -> None:
-    """One-line error unless ``counts`` are whole numbers >= 0 and ``amounts`` numbers >= 0."""
+    """One-line error unless ``counts`` (step counts) are whole numbers from 0 to
+    MAX_ITERATIONS and ``amounts`` finite numbers >= 0."""
     for name, value in (counts | amounts).items():
         number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-        ok = number and value >= 0 and (name not in counts or float(value).is_integer())
+        ok = number and 0 <= value < np.inf
+        ok = ok and (name not in counts or (float(value).is_integer() and value <= MAX_ITERATIONS))
         if not ok:
-            kind = "a whole number" if name in counts else "a number"
-            raise OptionError(f"{engine} option {name} must be {kind} >= 0, got {value!r}")
+            whole = f"a whole number from 0 to {MAX_ITERATIONS}"
+            kind = whole if name in counts else "a number >= 0"
+            raise OptionError(f"{engine} option {name} must be {kind}, got {value!r}")
 
 
 def start_positions(

@@ -2,9 +2,9 @@
 
 Starting from the blue-noise dither keeps tone (a random start loses it) and leaves
 little to relax, so the dots converge in a few tens of steps. The dither's dots are first
-scattered within their cells (``scattered_dither``): from the cell lattice itself, dark
-tones would stay a square grid (an equilibrium of Lloyd's method) and every tone would
-keep spectral spikes at the cell pitch. Lloyd's centroidal
+moved off their cell centres by a smooth random swirl (``scattered_dither``): from the
+cell lattice itself, dark tones would stay a square grid (an equilibrium of Lloyd's
+method) and every tone would keep spectral spikes at the cell pitch. Lloyd's centroidal
 Voronoi sets place dots with a density proportional to weight ** (1/2) in 2-D (Gersho's
 asymptotics), which compresses contrast; relaxing on darkness ** 2 (``exponent=2``, the
 default) restores it, while ``exponent=1`` is Secord's original.
@@ -48,7 +48,7 @@ def voronoi(
     if exponent == 0:
         raise OptionError("voronoi option exponent must be > 0")
     xy = start_positions(darkness, n, init, seed)
-    if len(xy) != n:
+    if init is not None and len(xy) != n:  # (a near-empty image's dither has fewer)
         raise OptionError(f"init has {len(xy)} positions but {n} dots were asked for")
     grid = density_grid(np.clip(darkness, 0.0, 1.0) ** exponent, n)
     labelling = Labelling(grid, grid.to_px(xy))

@@ -15,6 +15,9 @@ LOW_FREQUENCY = 0.5
 """Upper end of the "low frequency" band, in cycles per mean dot spacing."""
 SPECTRUM_MAX_FREQUENCY = 2.0
 """Spectrum computed up to this many cycles per mean dot spacing."""
+SPECTRUM_MAX_POINTS = 1 << 16
+"""Flat-field spectra of more dots are measured on the centred square holding about this
+many (time grows as N^2 and memory as N: a 2M-dot set would take hours)."""
 
 
 def periodogram(xy: np.ndarray, k_max: int, chunk: int = 4096) -> np.ndarray:
@@ -153,13 +156,21 @@ def spike_ratio(xy: np.ndarray) -> float:
     return flat_spectrum(xy).spike_ratio
 
 
-def square_crop(xy: np.ndarray, aspect: float) -> np.ndarray:
+def square_crop(
+    xy: np.ndarray, aspect: float, max_points: int | None = SPECTRUM_MAX_POINTS
+) -> np.ndarray:
     """The dots in the centred square of an image of ``aspect`` (width / height), rescaled
-    to the unit square so the spectrum's torus is isotropic."""
+    to the unit square so the spectrum's torus is isotropic; a smaller centred square
+    when the whole one holds more than ``max_points`` dots (None: no limit)."""
     xy = np.asarray(xy, dtype=np.float64)
     axis, side = (0, 1 / aspect) if aspect >= 1 else (1, aspect)
     offset = (1 - side) / 2
     inside = (xy[:, axis] >= offset) & (xy[:, axis] < offset + side)
     cropped = xy[inside].copy()
     cropped[:, axis] = (cropped[:, axis] - offset) / side
+    if max_points is not None and len(cropped) > max_points:
+        side = float(np.sqrt(max_points / len(cropped)))
+        low = (1 - side) / 2
+        keep = np.all((cropped >= low) & (cropped < low + side), axis=1)
+        cropped = (cropped[keep] - low) / side
     return cropped

@@ -14,6 +14,9 @@ TONE_PX_PER_H = 8.0
 """Working resolution of the tone metrics: this many pixels per mean dot spacing."""
 SSIM_WINDOW = 11
 """Side of SSIM's Gaussian window (sigma 1.5 px, truncated at 3.5 sigma): smaller maps get NaN."""
+TONE_MAX_PIXELS = 8_000_000
+"""Cap on the tone and spacing grids (fewer pixels per h beyond N = 125 000): bounds the
+memory of ``evaluate`` on huge stipples (about 1 GB at the cap, SSIM's maps included)."""
 
 
 def mean_spacing(shape: tuple[int, int], n: int) -> float:
@@ -23,8 +26,9 @@ def mean_spacing(shape: tuple[int, int], n: int) -> float:
 
 
 def working_shape(shape: tuple[int, int], n: int, px_per_h: float) -> tuple[int, int]:
-    """A grid with the aspect of ``shape`` and ``px_per_h`` pixels per mean dot spacing."""
-    scale = px_per_h / mean_spacing(shape, n)
+    """A grid with the aspect of ``shape`` and ``px_per_h`` pixels per mean dot spacing
+    (fewer when that grid would exceed TONE_MAX_PIXELS)."""
+    scale = min(px_per_h / mean_spacing(shape, n), np.sqrt(TONE_MAX_PIXELS / np.prod(shape)))
     return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
 
 

@@ -7,17 +7,25 @@ written as SVG for AxiDraw/saxi/vpype, HPGL or G-code.
 
 :class:`PlotOptions` parses every option once (lengths to mm, pens to colours); its
 :class:`Machine` part is the G-code machine (speeds, pen timing, profile, origin).
+:func:`plan_plot` picks the dot count whose ink matches an image's tone before stippling
+(``--points auto``; see :mod:`stipplr.plotter.ink`)::
+
+    plan, options = plan_plot(darkness, PlotOptions(pen_width="0.3mm"), engine="lbg")
+    plot = make_plot(stipplr.stipple(image, plan.points, "lbg"), options, "svg", darkness)
 """
 
 from stipplr.plotter.build import Plot, make_plot
 from stipplr.plotter.document import Layer, Pen, PlotDocument
 from stipplr.plotter.files import FORMATS, plot_format, write_plot
+from stipplr.plotter.ink import InkPlan, ToneWarning
 from stipplr.plotter.options import Machine, PlotOptions
+from stipplr.plotter.plan import plan_plot
 from stipplr.plotter.preview import check_preview_path, write_preview
 from stipplr.plotter.stats import PlotStats
 
 __all__ = [
     "FORMATS",
+    "InkPlan",
     "Layer",
     "Machine",
     "Pen",
@@ -26,7 +34,9 @@ __all__ = [
     "PlotOptions",
     "PlotStats",
     "check_preview_path",
+    "ToneWarning",
     "make_plot",
+    "plan_plot",
     "plot_format",
     "write_plot",
     "write_preview",

@@ -9,7 +9,7 @@ are the machine's pen-up/pen-down speeds in mm/min; pen delays are the drop/rais
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from stipplr.plotter.document import PlotDocument
@@ -37,13 +37,17 @@ def snippet_values(document: PlotDocument, machine: Machine) -> dict[str, float 
     }
 
 
-def plot_gcode(document: PlotDocument, machine: Machine, notes: Sequence[str] = ()) -> str:
-    """G-code text in ``machine``'s profile and frame; ``notes`` become comment lines at the
-    top."""
+def gcode_chunks(
+    document: PlotDocument, machine: Machine, notes: Sequence[str] = (), batch: int = 20_000
+) -> Iterator[str]:
+    """G-code text in ``machine``'s profile and frame, a few thousand paths at a time;
+    ``notes`` become comment lines at the top."""
     profile, origin = machine.profile, machine.origin
     values = snippet_values(document, machine)
+    down, up = profile.pen_down.format(**values), profile.pen_up.format(**values)
     lines = [profile.comment.format(**{**values, "text": note}) for note in notes]
-    lines += [profile.header.format(**values), profile.pen_up.format(**values)]
+    lines += [profile.header.format(**values), up]
+    at = dict(values)  # the placeholders, with x and y set per point
     for number, layer in enumerate(document.layers, start=1):
         if not layer.paths:
             continue
@@ -51,13 +55,21 @@ def plot_gcode(document: PlotDocument, machine: Machine, notes: Sequence[str] = 
         lines.append(profile.comment.format(**{**values, "text": note}))
         if any(earlier.paths for earlier in document.layers[: number - 1]):
             lines.append(profile.pen_change.format(**values))
-        for path in layer.paths:
-            points = [
-                (f"{x:.3f}", f"{y:.3f}") for x, y in to_machine(path, document.height, origin)
-            ]
-            lines.append(profile.move.format(**values, x=points[0][0], y=points[0][1]))
-            lines.append(profile.pen_down.format(**values))
-            lines += [profile.draw.format(**values, x=x, y=y) for x, y in points[1:]]
-            lines.append(profile.pen_up.format(**values))
+        for count, path in enumerate(layer.paths, start=1):
+            points = to_machine(path, document.height, origin).tolist()
+            at["x"], at["y"] = f"{points[0][0]:.3f}", f"{points[0][1]:.3f}"
+            lines += [profile.move.format_map(at), down]
+            for x, y in points[1:]:
+                at["x"], at["y"] = f"{x:.3f}", f"{y:.3f}"
+                lines.append(profile.draw.format_map(at))
+            lines.append(up)
+            if count % batch == 0:
+                yield "".join(line + "\n" for line in lines if line)
+                lines = []
     lines.append(profile.footer.format(**values))
-    return "\n".join(line for line in lines if line) + "\n"
+    yield "".join(line + "\n" for line in lines if line)
+
+
+def plot_gcode(document: PlotDocument, machine: Machine, notes: Sequence[str] = ()) -> str:
+    """The whole G-code text (see :func:`gcode_chunks`)."""
+    return "".join(gcode_chunks(document, machine, notes))

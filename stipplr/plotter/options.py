@@ -19,11 +19,12 @@ from stipplr.plotter.pens import Ink, Pens, make_pens
 from stipplr.plotter.profiles import GcodeProfile, Profile
 from stipplr.plotter.shapes import DOT_KINDS
 from stipplr.units import Length, format_length
-from stipplr.validate import Choice, Flag, Number, invalid
+from stipplr.validate import Choice, Flag, Number, Whole, invalid
 
 ORDERS = ("greedy", "input")
 DEFAULT_PITCH = 0.8  # spiral pitch in pen widths: turns overlap, leaving no gaps
 POSITIVE = Number(0, above=True)
+DEFAULT_MAX_DOTS = 100_000  # the shipped network's largest count; about 8 h of AxiDraw time
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class Drawing(OptionSet):
     )
     dot_size: float | None = option(
         None,
-        "dot diameter (default: from the stipple's radii if any, else the pen width)",
+        "dot diameter (default: the stipple's radii if any; circle/spiral: from local tone; "
+        "else the pen width)",
         Length(positive=True, example="1mm"),
         flag=True,
     )
@@ -79,7 +81,16 @@ class Drawing(OptionSet):
         flag=True,
     )
     optimize_seconds: float = option(
-        0.0, "time budget (s) for 2-opt/Or-opt after greedy ordering", Number(0), flag=True
+        0.0,
+        "time budget (s) for ordering in all: greedy, then 2-opt/Or-opt with the rest",
+        Number(0),
+        flag=True,
+    )
+    max_dots: int = option(
+        DEFAULT_MAX_DOTS,
+        "most dots --points auto may choose (pen lifts dominate plotting time)",
+        Whole(1),
+        flag=True,
     )
 
     @property
@@ -137,8 +148,9 @@ class Machine(OptionSet):
     pen_down_value: float | None = option(None, "G-code pen-down servo value / Z", Number())
     origin: str = option(
         "bottom-left",
-        "HPGL/G-code origin: bottom-left (y up) | top-left (y down)",
+        "G-code origin: bottom-left (y up) | top-left (y down); HPGL takes bottom-left only",
         Choice(ORIGINS),
+        flag=True,
     )
 
     @property

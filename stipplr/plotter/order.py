@@ -1,24 +1,39 @@
 """Dot ordering that keeps pen-up travel short: greedy nearest neighbour, then 2-opt/Or-opt.
 
-The pen starts at home, visits every dot and comes back, so a route is a closed tour
-through home. Greedy uses a KD-tree over the unvisited dots (rebuilt as they get used
-up); 2-opt and Or-opt (moving runs of 1-3 dots) improve the tour with neighbour lists
-under a wall-clock budget.
+The pen starts at home, visits every path and comes back, so a route is a closed tour
+through home. Greedy (as vpype's ``linesort``) walks to the nearest free path *end*,
+drawing the path backwards when its far end is nearer; it uses each end's precomputed
+neighbour list and a KD-tree of the free ends only when those are used up. 2-opt and
+Or-opt (moving runs of 1-3 paths) improve the tour of path centres with neighbour lists
+under a wall-clock budget; then every path's direction is chosen exactly for the final
+order (:func:`orient`, a two-state dynamic programme).
+
+Past :data:`GREEDY_LIMIT` paths a layer is ordered along a Hilbert curve instead
+(vectorised, O(N log N); about a quarter more pen-up travel than greedy on stipples), so
+millions of dots order in seconds.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from collections import deque
-
 import numpy as np
 from scipy.spatial import cKDTree
 
+from stipplr.plotter.tour import improve_route
+
+__all__ = [
+    "greedy_order",
+    "greedy_paths",
+    "hilbert_order",
+    "improve_route",
+    "orient",
+    "route_length",
+]
+
 FIRST_K = 8  # neighbours asked of the KD-tree before widening the search
 MAX_K = 256  # past this the tree is mostly visited dots: rebuild it over the rest
-NEIGHBOURS = 8  # candidate partners per node in 2-opt and Or-opt
-OR_OPT_LENGTHS = (1, 2, 3)
+GREEDY_LIMIT = 200_000  # paths per layer past which the Hilbert order is used
+ORIENT_LIMIT = 200_000  # paths past which directions are chosen locally, not exactly
+HILBERT_BITS = 16
 
 
 def route_length(points: np.ndarray, order: np.ndarray, home: np.ndarray) -> float:
@@ -30,50 +45,77 @@ def route_length(points: np.ndarray, order: np.ndarray, home: np.ndarray) -> flo
 
 
 def greedy_order(points: np.ndarray, home: np.ndarray) -> np.ndarray:
-    """Nearest-neighbour route from ``home`` through all ``points`` (N, 2).
+    """Nearest-neighbour route from ``home`` through all ``points`` (N, 2)."""
+    return _greedy(np.asarray(points, dtype=float), len(points), np.asarray(home, float))[0]
 
-    Most steps find the next dot in the current dot's precomputed neighbour list; only
-    when all of those are used does it ask a KD-tree of the unvisited dots (rebuilt when
-    used dots crowd it).
-    """
-    n = len(points)
-    order = np.empty(n, dtype=np.int64)
+
+def greedy_paths(
+    starts: np.ndarray, ends: np.ndarray, home: complex
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy route over paths (complex first and last points): (order, flip), where
+    ``flip`` marks the paths drawn from their last point back to their first."""
+    n = len(starts)
+    if n == 0 or np.array_equal(starts, ends):
+        return greedy_order(np.column_stack([starts.real, starts.imag]), _xy(home)), np.zeros(
+            n, bool
+        )
+    both = np.concatenate([starts, ends])
+    return _greedy(np.column_stack([both.real, both.imag]), n, _xy(home))
+
+
+def _xy(point: complex) -> np.ndarray:
+    """A complex point as an (x, y) array."""
+    return np.array([point.real, point.imag])
+
+
+def _greedy(ends: np.ndarray, n: int, home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy over path ends: ``ends`` holds one point per path (n rows) or every first
+    then every last point (2n rows); entering at end e leaves at its other end.
+
+    Most steps find the next end in the current end's precomputed neighbour list; only
+    when all of those are used does it ask a KD-tree of the free ends (rebuilt when used
+    ends crowd it)."""
+    order, flip = np.empty(n, dtype=np.int64), np.zeros(n, dtype=bool)
     if n == 0:
-        return order
-    _, near = cKDTree(points).query(points, k=min(FIRST_K + 1, n))
-    near = near.reshape(n, -1).tolist()
+        return order, flip
+    m = len(ends)
+    _, near = cKDTree(ends).query(ends, k=min(FIRST_K + 1, m))
+    near = near.reshape(m, -1).tolist()
     flags = bytearray(n)
     visited = np.frombuffer(flags, dtype=bool)  # shares memory with ``flags``
-    alive, tree = np.arange(n), cKDTree(points)
-    current, position = -1, np.asarray(home, dtype=float)
+    alive, tree = np.arange(m), cKDTree(ends)
+    current, position = -1, home
     for step in range(n):
         chosen = -1
         if current >= 0:
             for j in near[current]:
-                if not flags[j]:
+                if not flags[j % n]:
                     chosen = j
                     break
         if chosen < 0:
-            chosen = _nearest_unvisited(tree, alive, visited, position)
+            chosen = _nearest_unvisited(tree, alive, visited, position, n)
         if chosen < 0:
-            alive = np.flatnonzero(~visited)
-            tree = cKDTree(points[alive])
-            chosen = _nearest_unvisited(tree, alive, visited, position)
-        order[step] = current = chosen
-        flags[chosen] = 1
-        position = points[chosen]
-    return order
+            alive = np.flatnonzero(~visited[np.arange(m) % n])
+            tree = cKDTree(ends[alive])
+            chosen = _nearest_unvisited(tree, alive, visited, position, n)
+        path = chosen % n
+        order[step], flip[step] = path, chosen >= n
+        flags[path] = 1
+        current = chosen if m == n else (chosen + n) % m  # leave by the other end
+        position = ends[current]
+    return order, flip
 
 
 def _nearest_unvisited(
-    tree: cKDTree, alive: np.ndarray, visited: np.ndarray, position: np.ndarray
+    tree: cKDTree, alive: np.ndarray, visited: np.ndarray, position: np.ndarray, n: int
 ) -> int:
-    """Nearest unvisited dot to ``position`` among the MAX_K nearest in ``tree``, else -1."""
+    """Nearest end of a free path to ``position`` among the MAX_K nearest in ``tree``,
+    else -1."""
     k = FIRST_K
     while k <= MAX_K:
         _, found = tree.query(position, k=min(k, len(alive)))
         candidates = alive[np.atleast_1d(found)]
-        free = candidates[~visited[candidates]]
+        free = candidates[~visited[candidates % n]]
         if len(free):
             return int(free[0])
         if k >= len(alive):
@@ -82,108 +124,51 @@ def _nearest_unvisited(
     return -1
 
 
-class _Tour:
-    """A closed tour as an array plus each node's position, with 2-opt and Or-opt moves
-    tried between a node and its nearest neighbours."""
-
-    def __init__(self, nodes: np.ndarray) -> None:
-        m = len(nodes)
-        _, near = cKDTree(nodes).query(nodes, k=min(NEIGHBOURS + 1, m))
-        self.near = near[:, 1:].tolist()
-        self.xs, self.ys = nodes[:, 0].tolist(), nodes[:, 1].tolist()
-        self.tour, self.pos, self.m = np.arange(m), np.arange(m), m
-
-    def dist(self, a: int, b: int) -> float:
-        """Distance between nodes ``a`` and ``b``."""
-        return math.hypot(self.xs[a] - self.xs[b], self.ys[a] - self.ys[b])
-
-    def next(self, a: int, step: int = 1) -> int:
-        """The node ``step`` places after ``a`` (before it when negative)."""
-        return int(self.tour[(self.pos[a] + step) % self.m])
-
-    def reverse(self, first: int, last: int) -> None:
-        """Reverse the cyclic stretch tour[first..last] (or its shorter complement)."""
-        m = self.m
-        length = (last - first) % m + 1
-        if 2 * length > m:
-            first, last, length = (last + 1) % m, (first - 1) % m, m - length
-        index = (first + np.arange(length)) % m
-        self.tour[index] = self.tour[index[::-1]]
-        self.pos[self.tour[index]] = index
-
-    def two_opt(self, a: int) -> tuple[int, ...] | None:
-        """Replace edges (a, b), (c, d) by (a, c), (b, d) if shorter; the nodes touched."""
-        for step in (1, -1):
-            b = self.next(a, step)
-            d_ab = self.dist(a, b)
-            for c in self.near[a]:
-                d_ac = self.dist(a, c)
-                if d_ac >= d_ab:
-                    break  # neighbours come nearest first: no later one can gain
-                d = self.next(c, step)
-                if c == b or d == a or d_ac + self.dist(b, d) - d_ab - self.dist(c, d) > -1e-12:
-                    continue
-                if step == 1:  # a b ... c d  ->  a c ... b d
-                    self.reverse(int(self.pos[b]), int(self.pos[c]))
-                else:  # d c ... b a  ->  d b ... c a
-                    self.reverse(int(self.pos[c]), int(self.pos[b]))
-                return (a, b, c, d)
-        return None
-
-    def or_opt(self, a: int) -> tuple[int, ...] | None:
-        """Move the 1-3 nodes starting at ``a`` next to a neighbour of ``a`` if shorter."""
-        for length in OR_OPT_LENGTHS:
-            segment = [self.next(a, k) for k in range(length)]
-            p, n = self.next(a, -1), self.next(segment[-1])
-            if n in segment or p in segment:
-                return None
-            gain = self.dist(p, a) + self.dist(segment[-1], n) - self.dist(p, n)
-            for c in self.near[a]:
-                if self.dist(c, a) >= gain:
-                    break  # nearest first: inserting next to any later one costs more
-                if c in segment:
-                    continue
-                for step in (1, -1):  # insert as c, a..s, d  or as  d, s..a, c
-                    d = self.next(c, step)
-                    if d in segment:
-                        continue
-                    added = self.dist(c, a) + self.dist(segment[-1], d) - self.dist(c, d)
-                    if added < gain - 1e-12:
-                        self._move(segment, c, after=step == 1)
-                        return (p, n, c, d, *segment)
-        return None
-
-    def _move(self, segment: list[int], c: int, after: bool) -> None:
-        """Cut ``segment`` out and put it back after ``c`` as is, or before ``c`` reversed."""
-        rest = np.roll(self.tour, -int(self.pos[segment[-1]]) - 1)[: self.m - len(segment)]
-        at = int(np.flatnonzero(rest == c)[0]) + (1 if after else 0)
-        piece = np.array(segment if after else segment[::-1])
-        self.tour = np.concatenate([rest[:at], piece, rest[at:]])
-        self.pos[self.tour] = np.arange(self.m)
+def hilbert_order(points: np.ndarray) -> np.ndarray:
+    """Order of ``points`` (N, 2) along a Hilbert curve over their bounding box."""
+    side = 2**HILBERT_BITS
+    low = points.min(axis=0)
+    span = max(float((points.max(axis=0) - low).max()), 1e-12)
+    x, y = (np.minimum(((points - low) / span * side).astype(np.int64), side - 1)).T
+    d = np.zeros(len(points), dtype=np.int64)
+    s = side // 2
+    while s > 0:
+        rx, ry = (x & s) > 0, (y & s) > 0
+        d += s * s * ((3 * rx) ^ ry)
+        turn = ~ry
+        mirror = turn & rx
+        x, y = np.where(mirror, side - 1 - x, x), np.where(mirror, side - 1 - y, y)
+        x, y = np.where(turn, y, x), np.where(turn, x, y)
+        s //= 2
+    return np.argsort(d, kind="stable")
 
 
-def improve_route(
-    points: np.ndarray, order: np.ndarray, home: np.ndarray, seconds: float
-) -> np.ndarray:
-    """Improve ``order`` by 2-opt and Or-opt moves between near neighbours until none is
-    left or ``seconds`` have passed; returns the new order (home stays the start)."""
-    nodes = np.vstack([home, points[order]])
-    if len(nodes) < 5 or seconds <= 0:
-        return order
-    deadline = time.perf_counter() + seconds
-    tour = _Tour(nodes)
-    queue, queued = deque(range(len(nodes))), [True] * len(nodes)
-    checks = 0
-    while queue:
-        checks += 1
-        if checks % 256 == 0 and time.perf_counter() > deadline:
-            break
-        a = queue.popleft()
-        queued[a] = False
-        touched = tour.two_opt(a) or tour.or_opt(a)
-        for node in touched or ():
-            if not queued[node]:
-                queue.append(node)
-                queued[node] = True
-    route = np.roll(tour.tour, -int(tour.pos[0]))
-    return order[route[1:] - 1]
+def orient(starts: np.ndarray, ends: np.ndarray, order: np.ndarray, home: complex) -> np.ndarray:
+    """For paths visited in ``order``, which to draw backwards so pen-up travel (from
+    home, between paths, back home) is shortest: exact for the order (a two-state
+    dynamic programme); past :data:`ORIENT_LIMIT` paths, each path's nearer end to the
+    previous path's middle goes first."""
+    first, last = starts[order], ends[order]
+    n = len(order)
+    if n == 0 or np.array_equal(first, last):
+        return np.zeros(n, dtype=bool)
+    if n > ORIENT_LIMIT:
+        middle = (first + last) / 2
+        before = np.concatenate([[home], middle[:-1]])
+        return np.abs(last - before) < np.abs(first - before)
+    entry, leave = (first, last), (last, first)  # by flip: 0 forwards, 1 backwards
+    cost = [abs(entry[f][0] - home) for f in (0, 1)]
+    steps = {(f, g): np.abs(entry[g][1:] - leave[f][:-1]).tolist() for f in (0, 1) for g in (0, 1)}
+    back = np.zeros((n, 2), dtype=bool)
+    c0, c1 = cost
+    for i in range(n - 1):
+        a0, a1 = c0 + steps[0, 0][i], c1 + steps[1, 0][i]
+        b0, b1 = c0 + steps[0, 1][i], c1 + steps[1, 1][i]
+        back[i + 1] = (a1 < a0, b1 < b0)
+        c0, c1 = min(a0, a1), min(b0, b1)
+    state = int(c1 + abs(leave[1][-1] - home) < c0 + abs(leave[0][-1] - home))
+    flip = np.zeros(n, dtype=bool)
+    for i in range(n - 1, -1, -1):
+        flip[i] = bool(state)
+        state = int(back[i, state])
+    return flip

@@ -132,8 +132,8 @@ def get_profile(name: Any, option: str = "profile") -> GcodeProfile:
     """A built-in profile by name, or a template from a ``.toml`` path."""
     if isinstance(name, GcodeProfile):
         return name
-    if isinstance(name, str) and name in BUILTIN_PROFILES:
-        return BUILTIN_PROFILES[name]
+    if isinstance(name, str) and name.strip().casefold() in BUILTIN_PROFILES:
+        return BUILTIN_PROFILES[name.strip().casefold()]  # names in any case (MARLIN)
     if isinstance(name, str) and name.lower().endswith(".toml"):
         path = Path(name)
         if not path.is_file():

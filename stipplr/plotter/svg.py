@@ -8,20 +8,24 @@ every layer after the first. Strokes only; statistics go in ``<metadata>`` as JS
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
-import numpy as np
-
-from stipplr.plotter.document import Layer, PlotDocument
+from stipplr.plotter.document import Layer, Paths, PlotDocument
 from stipplr.svgfile import element, svg_document, text
 
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
+HOLE = "\x00"  # where an element's children go, to write them in pieces
 
 
-def path_data(path: np.ndarray) -> str:
-    """SVG ``d`` of one polyline in mm, 3 decimals (1 micrometre)."""
-    points = " ".join(f"{p.real:.3f},{p.imag:.3f}" for p in path)
-    head, _, tail = points.partition(" ")
-    return f"M{head} L{tail}"
+def paths_svg(paths: Paths) -> str:
+    """One ``<path>`` per path, each a polyline in mm with 3 decimals (1 micrometre)."""
+    xs, ys = paths.points.real.tolist(), paths.points.imag.tolist()
+    bounds = paths.offsets.tolist()
+    out = []
+    for first, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        rest = " ".join(f"{xs[i]:.3f},{ys[i]:.3f}" for i in range(first + 1, stop))
+        out.append(f'\n<path d="M{xs[first]:.3f},{ys[first]:.3f} L{rest}"/>')
+    return "".join(out)
 
 
 def layer_label(index: int, layer: Layer) -> str:
@@ -29,9 +33,9 @@ def layer_label(index: int, layer: Layer) -> str:
     return f"{'!' if index else ''}{index + 1} {layer.pen.name}"
 
 
-def layer_svg(index: int, layer: Layer) -> str:
-    """One top-level Inkscape layer group with the pen's stroke and its paths."""
-    paths = "".join(f'\n<path d="{path_data(p)}"/>' for p in layer.paths)
+def layer_chunks(index: int, layer: Layer, batch: int = 20_000) -> Iterator[str]:
+    """One top-level Inkscape layer group with the pen's stroke and its paths, a few
+    thousand paths at a time."""
     attributes = {
         "inkscape:groupmode": "layer",
         "inkscape:label": layer_label(index, layer),
@@ -42,11 +46,15 @@ def layer_svg(index: int, layer: Layer) -> str:
         "stroke-linecap": "round",
         "stroke-linejoin": "round",
     }
-    return element("g", attributes, f"{paths}\n")
+    head, tail = element("g", attributes, HOLE).split(HOLE)
+    yield head
+    for start in range(0, len(layer.paths), batch):
+        yield paths_svg(layer.paths[start : start + batch])
+    yield f"\n{tail}"
 
 
-def plot_svg(document: PlotDocument) -> str:
-    """The whole SVG text: width/height in mm, a viewBox in mm, metadata, layers."""
+def svg_chunks(document: PlotDocument) -> Iterator[str]:
+    """The SVG text in pieces: width/height in mm, a viewBox in mm, metadata, layers."""
     width, height = f"{document.width:g}", f"{document.height:g}"
     metadata = text(json.dumps(document.meta, sort_keys=True))
     root = {
@@ -55,6 +63,14 @@ def plot_svg(document: PlotDocument) -> str:
         "height": f"{height}mm",
         "viewBox": f"0 0 {width} {height}",
     }
-    children = [element("metadata", {"id": "stipplr-plot"}, metadata)]
-    children += [layer_svg(i, layer) for i, layer in enumerate(document.layers)]
-    return svg_document(root, children)
+    head, tail = svg_document(root, [HOLE]).split(HOLE)
+    yield head + element("metadata", {"id": "stipplr-plot"}, metadata)
+    for i, layer in enumerate(document.layers):
+        yield "\n"
+        yield from layer_chunks(i, layer)
+    yield tail
+
+
+def plot_svg(document: PlotDocument) -> str:
+    """The whole SVG text (see :func:`svg_chunks`)."""
+    return "".join(svg_chunks(document))

@@ -3,8 +3,8 @@
 Items are procedural images and training photos (never the held-out five), random crops
 resized to ``[data] size``, each with a dither start at a per-item seed. The loss is what
 the project's metrics measure, made differentiable: tone (the splatted dots against the
-ink density, both blurred at 0.5, 1 and 2 mean spacings) and spacing (a hinge on each
-dot's nearest-neighbour distance over the local hexagonal spacing).
+ink density, both blurred at 1 and 2 mean spacings) and spacing (a hinge on each
+dot's nearest-neighbour distance over the local hexagonal spacing), weighted by ``[loss]``.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from training.procedural import GENERATORS, PROCEDURAL
 
 ARCH = "relaxnet"
 SPLITS = {"train": 0, "val": 1}
-BLURS = (0.5, 1.0, 2.0)
-"""Tone is compared at these blur widths, in mean spacings h."""
+BLURS = (1.0, 2.0)
+"""Tone is compared at these blur widths, in mean spacings h (at 0.5 h dot noise dominates)."""
 VAL_METRICS = ("psnr_db", "capacity_cv", "spacing_mean", "spacing_p1", "clumped")
 
 
@@ -85,7 +85,8 @@ def blur(field: Tensor, sigma: float) -> Tensor:
 
 
 def tone_loss(pts: Tensor, rho: Tensor, h: float) -> Tensor:
-    """Mean over blur widths of the relative squared error of blurred dots vs blurred ink."""
+    """Mean over blur widths of the relative squared error of blurred dots vs blurred ink,
+    on the grid of ``rho`` (points in its pixels)."""
     dots = splat(pts, rho.shape[-2:])
     terms = []
     for width in BLURS:
@@ -93,6 +94,19 @@ def tone_loss(pts: Tensor, rho: Tensor, h: float) -> Tensor:
         error = (blur(dots, width * h) - target).pow(2).mean(dim=(-2, -1))
         terms.append(error / target.pow(2).mean(dim=(-2, -1)).clamp_min(1e-12))
     return torch.stack(terms).mean()
+
+
+def tone_on_another_grid(
+    xy: Tensor, dark: Tensor, n: int, shape: tuple[int, int], scale: float | None = None
+) -> Tensor:
+    """:func:`tone_loss` of relative dots ``xy`` on a grid 2.5-3.5x finer than the one they
+    were relaxed on (random each call). Measured on their own grid, the net learns to hide
+    real low-frequency tone error behind that grid's aliasing (loss 5x lower there, 1.6x
+    higher on fine grids, 6 dB less metric PSNR); from 2.5x up the loss has converged."""
+    scale = float(torch.empty(()).uniform_(2.5, 3.5)) if scale is None else scale
+    fine = (round(shape[0] * scale), round(shape[1] * scale))
+    rho = ink_density(dark, fine, n)
+    return tone_loss(xy * xy.new_tensor([fine[1], fine[0]]), rho, math.sqrt(fine[0] * fine[1] / n))
 
 
 def spacing_loss(pts: Tensor, rho: Tensor, margin: float) -> tuple[Tensor, Tensor]:
@@ -129,11 +143,10 @@ def compute_loss(model: torch.nn.Module, batch: dict[str, Tensor], cfg: dict) ->
     rho = ink_density(dark, shape, n)
     size = batch["start"].new_tensor([shape[1], shape[0]])
     pts = model(rho, batch["start"] * size)
-    h = math.sqrt(shape[0] * shape[1] / n)
-    tone = tone_loss(pts, rho, h)
+    tone = tone_on_another_grid(pts / size, dark, n, shape)
     spacing, ratio = spacing_loss(pts, rho, loss_cfg["spacing_margin"])
     return {
-        "total": tone + loss_cfg["spacing"] * spacing,
+        "total": loss_cfg["tone"] * tone + loss_cfg["spacing"] * spacing,
         "tone": tone,
         "spacing": spacing,
         "spacing_ratio": ratio.detach(),

@@ -1,0 +1,63 @@
+"""Flat fields: the relaxing engines leave no lattice, spike or tile repetition at any grey.
+
+192 x 192 px with 2 304 dots, so solid ink gives exactly one 4 px dither cell per dot (the
+worst case: the cells form a full square grid). Reference values (``stipplr.metrics``):
+spike ratio (strongest frequency over its annulus mean) ~9-11 for random or blue-noise
+sets of this size, 30-1 300 for lattices and tiles; global |psi4| 1 for an axis-aligned
+square lattice, ~0 otherwise; repetition (best shift test) ~3-5 % for random sets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial import cKDTree
+
+from stipplr import bluenoise, metrics
+from stipplr.engines.dither import dither, dither_grid
+from stipplr.engines.lbg import lbg
+from stipplr.engines.voronoi import voronoi
+
+SIDE, N = 192, 2304
+LEVELS = (0.1, 0.5, 0.8, 1.0)
+RELAXERS = {"voronoi": voronoi, "lbg": lbg}
+
+
+@pytest.fixture(scope="module")
+def relaxed() -> dict[tuple[str, float], np.ndarray]:
+    """Dots of every relaxing engine on every grey level (computed once)."""
+    return {
+        (name, level): engine(np.full((SIDE, SIDE), level, np.float32), N, seed=0)
+        for name, engine in RELAXERS.items()
+        for level in LEVELS
+    }
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("name", sorted(RELAXERS))
+def test_relaxed_flat_fields_have_no_spikes_lattice_or_repetition(relaxed, name, level):
+    xy = relaxed[name, level]
+    dark = np.full((SIDE, SIDE), level)
+    assert metrics.spike_ratio(xy) < 25
+    local4, global4 = metrics.bond_order(xy, 4)
+    assert global4 < 0.1 and local4 < metrics.bond_order(xy, 6)[0]
+    assert metrics.find_repetition(xy)[0] < 0.12
+    assert metrics.spacing_ratios(dark, xy).mean() > 0.85
+
+
+def test_seeds_give_independent_flat_fields(relaxed):
+    """Dots of two seeds coincide (within 0.1 h) about as rarely as independent sets, ~3 %."""
+    dark = np.full((SIDE, SIDE), 0.8, np.float32)
+    first, second = relaxed["voronoi", 0.8], voronoi(dark, N, seed=1)
+    distance, _ = cKDTree(second).query(first)
+    assert np.mean(distance < 0.1 / np.sqrt(N)) < 0.1
+    assert np.array_equal(first, voronoi(dark, N, seed=0))
+
+
+def test_the_dither_texture_does_not_repeat_at_its_tile_period():
+    light = np.full((SIDE * 2, SIDE * 2), 0.1, np.float32)
+    n = 4 * N
+    period = dither_grid(light, n).cell_px * bluenoise.DEFAULT_SIZE
+    periodic = metrics.tile_repetition(dither_grid(light, n).centres(), period, light.shape)
+    scrambled = metrics.tile_repetition(dither(light, n, seed=3), period, light.shape)
+    assert periodic > 0.95 and scrambled < 0.3
