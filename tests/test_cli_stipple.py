@@ -100,7 +100,7 @@ def test_bad_input_files_give_one_line_errors(bad_file, tmp_path):
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["--engine", "crayon"], "--engine must be one of dither | voronoi | lbg | neural"),
+        (["--engine", "crayon"], "--engine must be one of dither | voronoi | lbg | ccvt | neural"),
         (["--engine", "dither", "-n", 0], "--points must be"),
         (["--engine", "dither", "--gamma", -1], "gamma"),
         (["--engine", "dither", "-E", "wobble=3"], "wobble"),

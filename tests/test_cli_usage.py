@@ -123,7 +123,7 @@ def test_batch_format_is_case_insensitive(images, tmp_path):
 @pytest.mark.parametrize(
     ("command", "flag", "choices"),
     [
-        ("stipple", "--engine", "dither | voronoi | lbg | neural"),
+        ("stipple", "--engine", "dither | voronoi | lbg | ccvt | neural"),
         ("stipple", "--device", "auto | cpu | cuda | mps"),
         ("stipple", "--renderer", "png | svg | plot | npz | csv"),
         ("batch", "--format", "png | svg | plot | npz | csv"),

@@ -135,3 +135,25 @@ def parse_options(pairs: list[str] | None) -> dict[str, Any]:
             raise OptionError(f"option {pair!r} must look like key=value")
         options[key.strip().replace("-", "_")] = parse_value(value)
     return options
+
+
+@contextlib.contextmanager
+def engine_progress(label: str = "stippling") -> Iterator[Callable[[int, int], None]]:
+    """A transient progress bar on stderr that slow engines (ccvt, ...) advance through the
+    engine table's ``progress(done, total)`` callback; silent when stderr is no terminal."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    bar = Progress(
+        f"[progress.description]{label}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    task = bar.add_task(label, total=None)
+    with bar:
+        yield lambda done, total: bar.update(task, completed=done, total=total)

@@ -13,7 +13,7 @@ from stipplr.api import stipple as stipple_image
 from stipplr.atomic import refuse_inputs
 from stipplr.cli import app
 from stipplr.cli import options as o
-from stipplr.cli.common import cli_errors, parse_options
+from stipplr.cli.common import cli_errors, engine_progress, parse_options
 from stipplr.cli.effects import warn_no_effect, warn_unused_plot_options
 from stipplr.dots import Stipple
 from stipplr.images import load_image
@@ -139,7 +139,10 @@ def stipple_for_plot(
     dark = darkness(rgb, Tone.parse(kwargs["tone"]))
     engine, n_range = engine_range(kwargs)
     plan, options = plan_plot(dark, options, engine, points, kwargs["radius"], n_range, fmt)
-    stipple = stipple_image(rgb, **{**kwargs, "points": plan.points, "engine": engine})
+    with engine_progress() as progress:
+        stipple = stipple_image(
+            rgb, progress=progress, **{**kwargs, "points": plan.points, "engine": engine}
+        )
     return stipple, dark, plan, options
 
 

@@ -13,7 +13,7 @@ from stipplr.api import stipple as stipple_image
 from stipplr.atomic import refuse_inputs
 from stipplr.cli import app
 from stipplr.cli import options as o
-from stipplr.cli.common import cli_errors, parse_options
+from stipplr.cli.common import cli_errors, engine_progress, parse_options
 from stipplr.cli.effects import fit_small_source, warn_no_effect
 from stipplr.dots import Stipple
 
@@ -65,7 +65,8 @@ def stipple_command(
         warn_no_effect(shared.given_flags("stipple", "tone"), f"{image} is a saved stipple")
         result = Stipple.load(image)
     else:
-        result = stipple_image(image, **settings.stipple_kwargs())
+        with engine_progress() as progress:
+            result = stipple_image(image, progress=progress, **settings.stipple_kwargs())
     options = fit_small_source(result, options, image)
     chosen.write(result, output, options)
     made = "re-rendered" if is_saved_stipple(image) else result.meta.get("engine", "?")

@@ -180,6 +180,11 @@ for _entry in (
     ),
     Engine("lbg", "Linde-Buzo-Gray stippling (Deussen 2017)", "stipplr.engines.lbg:lbg"),
     Engine(
+        "ccvt",
+        "capacity-constrained power diagrams (Balzer 2009, de Goes 2012): best quality",
+        "stipplr.engines.ccvt:ccvt",
+    ),
+    Engine(
         "neural",
         "the trained network (--model): one pass, colours included",
         "stipplr.neural:run",
