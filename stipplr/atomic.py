@@ -30,8 +30,6 @@ TEMP_MARK = ".tmp"
 STALE_AGE = 24 * 3600.0
 """Seconds after which a temp file whose writer cannot be checked (another host, or an
 older stipplr that did not record it) counts as dead."""
-_OWNER = re.compile(r"(?P<host>[A-Za-z0-9_]+)-(?P<pid>[0-9]+)\.[0-9a-f]+")
-_LEGACY = re.compile(r"[a-z0-9_]{8}")  # tempfile.mkstemp's names, from stipplr <= 0.x
 _ROOTS: list[str] = []
 _ROOTS_LOCK = threading.Lock()
 
@@ -72,48 +70,68 @@ def temp_name(target: Path) -> str:
     return f".{target.name}.{owner()}.{secrets.token_hex(4)}{TEMP_MARK}{target.suffix}"
 
 
-def _temp_part(target: Path, name: str) -> str | None:
-    """The owner part of ``name`` when it is exactly a temp name of ``target``."""
-    suffix = f"{TEMP_MARK}{target.suffix}"
-    prefix = f".{target.name}."
-    if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix + suffix):
-        return name[len(prefix) : len(name) - len(suffix)]
-    legacy = f".{target.stem}."
-    if name.startswith(legacy) and name.endswith(suffix):
-        middle = name[len(legacy) : len(name) - len(suffix)]
-        return middle if _LEGACY.fullmatch(middle) else None
+_TEMP = re.compile(
+    r"\.(?P<name>.+)\.(?P<host>[A-Za-z0-9_]+)-(?P<pid>[0-9]+)\.[0-9a-f]+"
+    + re.escape(TEMP_MARK)
+    + r"(?P<suffix>\.[^.]*)?"
+)
+_LEGACY_TEMP = re.compile(
+    r"\.(?P<stem>.+)\.[a-z0-9_]{8}" + re.escape(TEMP_MARK) + r"(?P<suffix>\.[^.]*)?"
+)
+
+
+def _temp_target(name: str, targets: set[str]) -> tuple[str, str | None, int | None] | None:
+    """(target name, writer host, pid) when ``name`` is exactly a temp file of one of
+    ``targets`` (host and pid None for an older stipplr's name), else None."""
+    found = _TEMP.fullmatch(name)
+    if found and found["name"] in targets and Path(found["name"]).suffix == (found["suffix"] or ""):
+        return found["name"], found["host"], int(found["pid"])
+    legacy = _LEGACY_TEMP.fullmatch(name)
+    if legacy:
+        for target in targets:
+            path = Path(target)
+            if path.stem == legacy["stem"] and path.suffix == (legacy["suffix"] or ""):
+                return target, None, None
     return None
 
 
-def stale_temps(path: str | os.PathLike[str]) -> list[Path]:
-    """Temp files beside ``path`` left by a writer of ``path`` that is provably dead.
+def stale_temps_in(folder: str | os.PathLike[str], targets: set[str]) -> list[Path]:
+    """Temp files in ``folder`` left for any of the file names ``targets`` by a writer that
+    is provably dead, listing the folder once.
 
     Names must match exactly (``x.png``'s temps are not ``x.v2.png``'s); a live writer's
     temp file, this process's own, or one of an unknown writer younger than STALE_AGE is
     kept.
     """
-    target = Path(path)
     try:
-        names = os.listdir(target.parent)
+        names = os.listdir(folder)
     except OSError:
         return []
     stale = []
     for name in sorted(names):
-        part = _temp_part(target, name)
-        if part is None:
+        if not name.startswith(".") or TEMP_MARK not in name:
+            continue
+        found = _temp_target(name, targets)
+        if found is None:
             continue
         try:
-            mtime = os.lstat(target.parent / name).st_mtime
+            mtime = os.lstat(os.path.join(folder, name)).st_mtime
         except OSError:
             continue
-        found = _OWNER.fullmatch(part)
-        if found:
-            dead = writer_dead(found["host"], int(found["pid"]), mtime)
-        else:  # a legacy name without its writer: only age tells
+        _, host_name, pid = found
+        if host_name is None or pid is None:  # a legacy name without its writer: only age
             dead = time.time() - mtime > STALE_AGE
+        else:
+            dead = writer_dead(host_name, pid, mtime)
         if dead:
-            stale.append(target.parent / name)
+            stale.append(Path(folder) / name)
     return stale
+
+
+def stale_temps(path: str | os.PathLike[str]) -> list[Path]:
+    """Temp files beside ``path`` left by a dead writer of ``path`` (see :func:`stale_temps_in`)."""
+    target = Path(path)
+    return stale_temps_in(target.parent, {target.name})
 
 
 @contextlib.contextmanager

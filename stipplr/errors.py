@@ -14,6 +14,14 @@ def one_line(exc: BaseException, limit: int | None = 200) -> str:
     return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters (newlines, terminal escapes) written as escapes,
+    so a file name can neither break a one-line message nor drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class StipplrError(Exception):
     """Base class of stipplr's user-facing errors (one-line message, non-zero exit)."""
 

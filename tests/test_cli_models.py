@@ -68,14 +68,16 @@ def test_models_lists_without_importing_torch(tmp_path):
 
 def test_the_shipped_model_has_a_card_that_matches_it():
     card = modelfiles.read_card(SHIPPED)
-    assert card["arch"] == "lloydnet" and card["n_range"] == [500, 100000]
-    assert card["metrics"]["held_out"]["mean"]["psnr_db"] > 30
+    assert card["arch"] == "relaxnet" and card["n_range"] == [1, 200000]
+    assert card["metrics"]["held_out"]["mean"]["psnr_db"] > 38
+    lloydnet = modelfiles.read_card(SHIPPED.with_name("lloydnet.pt"))
+    assert lloydnet["arch"] == "lloydnet" and lloydnet["n_range"] == [500, 100000]
 
 
 def test_user_models_are_listed_and_found_by_name(user_dir):
     path = add_user_model(user_dir, "mine")
     found = rows()
-    assert found["mine"][0]["origin"] == "user" and found["mine"][0]["arch"] == "lloydnet"
+    assert found["mine"][0]["origin"] == "user" and found["mine"][0]["arch"] == "relaxnet"
     assert found["default"][0]["origin"] == "shipped" and found["default"][0]["default"]
     assert modelfiles.model_path("mine") == path == neural.model_path("mine")
     table = runner.invoke(app, ["models"], env={"COLUMNS": "300"})
@@ -98,7 +100,7 @@ def test_a_missing_or_stale_card_is_shown_not_fatal(user_dir):
     found = rows()
     assert "no model card nocard.json" in found["nocard"][0]["error"]
     assert "stale.json describes another stale.pt" in found["stale"][0]["error"]
-    assert found["default"][0]["arch"] == "lloydnet"
+    assert found["default"][0]["arch"] == "relaxnet" and found["lloydnet"][0]["arch"] == "lloydnet"
 
 
 def test_an_unknown_model_names_both_folders(user_dir):

@@ -70,9 +70,9 @@ def test_unknown_engine_lists_the_table():
         get_engine("crayon")
 
 
-def test_below_the_default_models_range_is_a_one_line_error():
+def test_below_a_models_range_is_a_one_line_error():
     with pytest.raises(OptionError, match="places 500 to .* dots, not 300 .*lbg") as caught:
-        stipplr.stipple(np.full((40, 60, 3), 0.5), 300)
+        stipplr.stipple(np.full((40, 60, 3), 0.5), 300, model="lloydnet")
     assert "\n" not in str(caught.value)
 
 

@@ -137,8 +137,10 @@ def test_a_dead_runs_temp_beside_a_finished_output_is_cleaned(tmp_path):
     batch(str(src.parent), "--out", str(out))
     stale = out / f".a.npz.{atomic.host()}-{dead_pid()}.0badf00d.tmp.npz"
     stale.write_bytes(b"")
+    claim = out / ".stipplr" / "a.npz.claim"
+    claim.write_text(f"{atomic.host()}-{dead_pid()} 0\n")
     result, summary = batch(str(src.parent), "--out", str(out))
-    assert summary["skipped"] == 1 and not stale.exists()
+    assert summary["skipped"] == 1 and not stale.exists() and not claim.exists()
 
 
 def test_claims_share_the_work_between_runs(tmp_path):

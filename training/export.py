@@ -35,6 +35,9 @@ from training.paths import CHECKOUT_WEIGHTS_DIR, EXAMPLE_PHOTOS
 
 SCORES = ("psnr_db", "ssim", "spacing_mean", "spacing_p1", "clumped", "capacity_cv", "seconds")
 DESCRIPTIONS = {
+    "relaxnet": "relaxnet: a learned relaxation unrolled 12 times with shared weights: an FFT force field "
+    "(learned Coulomb-like kernel) plus a small CNN correction moves the seeded dither start "
+    "(exact N, 1-200 000 dots, any size and aspect).",
     "lloydnet": "lloydnet: a U-Net on the blue-noise dither's cell grid that moves each "
     "dithered dot where weighted Lloyd relaxation would (one pass, exact N, any size and "
     "aspect).",
@@ -58,7 +61,10 @@ def measure(photos: list[Path], points: int, **engine: Any) -> dict[str, Any]:
 
 
 def data_summary(run_config: dict[str, Any]) -> dict[str, Any]:
-    """Counts of the run's training items by source kind, plus their licences."""
+    """Counts of the run's training items by source kind, plus their licences (a run whose
+    task makes its images on the fly, such as relaxnet, says so)."""
+    if "dir" not in run_config["data"]:
+        return {"dataset": "made on the fly", **run_config["data"]}
     manifest_path = Path(run_config["data"]["dir"]) / "manifest.json"
     if not manifest_path.exists():
         return {"dataset": str(manifest_path.parent), "note": "manifest not found"}

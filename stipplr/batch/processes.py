@@ -71,9 +71,12 @@ class ProcessRun:
             initargs=(os.getpid(), self.roots),
         )
 
-    def _record(self, job: Job, outcome: Any) -> None:
-        self.isolating.discard(job)
-        self.runner.settle(job, outcome, self.summary, self.held)
+    def _record(self, job: Job, outcome: Any, flight: dict[Future, Job], future: Future) -> None:
+        """Count a finished job and take it out of ``flight``, both or neither."""
+        with work.deferred_interrupts():
+            del flight[future]
+            self.isolating.discard(job)
+            self.runner.settle(job, outcome, self.summary, self.held)
 
     def run(self, todo: Iterable[Job]) -> None:
         """Stipple every job; on Ctrl-C, the files in progress finish and are counted."""
@@ -97,11 +100,11 @@ class ProcessRun:
                     pool = self._pool()
         except KeyboardInterrupt:
             pool.shutdown(wait=True, cancel_futures=True)  # the files in progress finish
-            for future, job in flight.items():
+            for future, job in list(flight.items()):
                 if future.done() and not future.cancelled():
                     error = future.exception()
                     if not isinstance(error, BrokenProcessPool):  # no blame for a stop
-                        self._record(job, error or future.result())
+                        self._record(job, error or future.result(), flight, future)
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -112,17 +115,17 @@ class ProcessRun:
         broken = any(isinstance(f.exception(), BrokenProcessPool) for f in done)
         if not broken:
             for future in done:
-                self._record(flight.pop(future), future.exception() or future.result())
+                self._record(flight[future], future.exception() or future.result(), flight, future)
             return False
         alone = len(flight) == 1
         for future, job in list(flight.items()):
             error = future.exception() if future.done() else None
             if future.done() and not isinstance(error, BrokenProcessPool):
-                self._record(job, error or future.result())
+                self._record(job, error or future.result(), flight, future)
             elif alone:
-                self._record(job, StipplrError(f"{job.source}: {DIED}"))
+                self._record(job, StipplrError(f"{job.source}: {DIED}"), flight, future)
             else:
                 suspects.append(job)
                 self.isolating.add(job)
-        flight.clear()
+                del flight[future]
         return True

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stipplr.atomic import open_folder, owner, stale_temps, write_text, writer_dead
+from stipplr.atomic import open_folder, owner, stale_temps_in, write_text, writer_dead
 from stipplr.batch.plan import Job, up_to_date
 
 STATE_DIR = ".stipplr"
@@ -178,10 +178,37 @@ def made_since(job: Job, settings: dict, before: dict | None) -> bool:
     return record is not None and record.get("settings") == settings
 
 
-def remove_stale(job: Job) -> None:
-    """Delete the temp files a dead run left beside the job's record."""
-    for stale in stale_temps(state_path(job, ".json")):
-        stale.unlink(missing_ok=True)
+def remove_stale(jobs: list[Job]) -> None:
+    """Delete what dead runs left for these jobs: temp files beside their outputs and
+    records, and their claims. Each folder is listed once (a huge flat folder stays fast)."""
+    folders: dict[Path, set[str]] = {}
+    for job in jobs:
+        folders.setdefault(job.output.parent, set()).add(job.output.name)
+        record = state_path(job, ".json")
+        folders.setdefault(record.parent, set()).update({record.name})
+    for folder, names in folders.items():
+        for stale in stale_temps_in(folder, names):
+            stale.unlink(missing_ok=True)
+        claims = {name.removesuffix(".json") + ".claim" for name in names if name.endswith(".json")}
+        _remove_dead_claims(folder, claims)
+
+
+def _remove_dead_claims(folder: Path, claims: set[str]) -> None:
+    """Delete the claims among ``claims`` in ``folder`` whose owner is provably dead."""
+    try:
+        present = claims.intersection(os.listdir(folder))
+    except OSError:
+        return
+    if not present:
+        return
+    fd = open_folder(folder)
+    try:
+        for name in sorted(present):
+            if _holder(fd, name) is None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(name, dir_fd=fd)
+    finally:
+        os.close(fd)
 
 
 def _holder(folder: int, name: str) -> str | None:

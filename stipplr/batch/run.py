@@ -29,8 +29,8 @@ import numpy as np
 from stipplr import atomic, renderers
 from stipplr.api import default_engine, request_from
 from stipplr.batch import records, work
-from stipplr.batch.plan import Job, remove_stale_temps, up_to_date
-from stipplr.errors import OptionError
+from stipplr.batch.plan import Job, up_to_date
+from stipplr.errors import OptionError, printable
 
 BUCKET_WINDOW = 4
 """A batching engine looks this many batches ahead for images of equal size."""
@@ -136,6 +136,7 @@ class Runner:
                     self.redo.append((job, reason))
         return chosen
 
+    @work.uninterrupted
     def record(self, job: Job, outcome: Any, summary: Summary) -> None:
         """Count a finished job; a per-image problem is reported, a settings error raised."""
         if isinstance(outcome, OptionError):
@@ -150,6 +151,7 @@ class Runner:
         summary.dots += dots
         self.report(job, "done", None)
 
+    @work.uninterrupted
     def settle(self, job: Job, outcome: Any, summary: Summary, held: set[Job]) -> None:
         """:meth:`record` a finished job, then release its claim."""
         try:
@@ -158,8 +160,10 @@ class Runner:
             records.release(job)
             held.discard(job)
 
+    @work.uninterrupted
     def fail(self, job: Job, reason: str, summary: Summary) -> None:
-        """Count and report a failed job."""
+        """Count and report a failed job (control characters in names escaped)."""
+        reason = printable(reason)
         summary.failed.append({"file": str(job.source), "reason": reason})
         self.report(job, "failed", reason)
 
@@ -176,8 +180,13 @@ class Runner:
                 records.release(job)
                 held.discard(job)
             message = None if holder is None else f"{job.output}: being made by {holder}"
-            summary.skipped += 1
-            self.report(job, "skipped", message)
+            self.skip(job, message, summary)
+
+    @work.uninterrupted
+    def skip(self, job: Job, message: str | None, summary: Summary) -> None:
+        """Count and report a job skipped while the run goes on."""
+        summary.skipped += 1
+        self.report(job, "skipped", None if message is None else printable(message))
 
     def _announce(self) -> None:
         """Say which outputs are redone because their settings or input changed."""
@@ -215,9 +224,7 @@ class Runner:
             for root in roots:
                 stack.enter_context(atomic.confine(root))
             try:
-                for job in jobs:
-                    remove_stale_temps(job)
-                    records.remove_stale(job)
+                records.remove_stale([job for job in jobs if not job.problem])
                 self._announce()
                 for job in todo:
                     if job.problem:
@@ -333,5 +340,6 @@ class ThreadedRun:
         while len(self.pending) > keep:
             job, future, outcome = self.pending[0]
             error = future.exception()
-            self.pending.pop(0)
-            self.record(job, error or outcome or future.result())
+            with work.deferred_interrupts():
+                self.pending.pop(0)
+                self.record(job, error or outcome or future.result())

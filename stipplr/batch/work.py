@@ -4,16 +4,17 @@ it; per-image failures come back as values, so one broken file never stops the r
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -22,21 +23,15 @@ from stipplr.api import Request, run_request
 from stipplr.batch import records
 from stipplr.batch.plan import Job
 from stipplr.dots import Stipple
-from stipplr.errors import OptionError, StipplrError, one_line
+from stipplr.errors import OptionError, StipplrError, one_line, printable
 from stipplr.images import load_image
 
 Outcome = tuple[int, list[str]]
 """A finished job: its number of dots and the warnings it raised."""
+F = TypeVar("F", bound=Callable[..., Any])
 EMPTY_NOTE = "no dark pixels after the tone stage: the stipple has no dots"
 WATCH_PARENT = 0.5
 """Seconds between a worker process's checks that the main process is still alive."""
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters (newlines, terminal escapes) escaped, for one line."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def message(job: Job, exc: BaseException) -> str:
@@ -178,6 +173,18 @@ def deferred_interrupts() -> Iterator[None]:
             signal.signal(sig, handler)
     if caught:
         raise KeyboardInterrupt
+
+
+def uninterrupted(function: F) -> F:
+    """``function`` run under :func:`deferred_interrupts`: a run's counting and reporting
+    is never cut in half by Ctrl-C, so its summary stays exact."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with deferred_interrupts():
+            return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def start_worker(parent: int, roots: list[str]) -> None:

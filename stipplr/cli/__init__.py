@@ -5,13 +5,17 @@ Each command lives in its own module here and registers itself on :data:`app`.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from stipplr import interrupts
 
-import typer
+interrupts.starting()  # an interrupt while the commands import exits 130 in one line
 
-from stipplr import __version__
-from stipplr.cli.common import Command, OneLineErrors
+import importlib  # noqa: E402
+from typing import Any  # noqa: E402
+
+import typer  # noqa: E402
+
+from stipplr import __version__  # noqa: E402
+from stipplr.cli.common import Command, OneLineErrors  # noqa: E402
 
 
 class App(typer.Typer):
@@ -72,8 +76,12 @@ def _root(
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"stipplr.cli.{_name}")
+interrupts.started()
 
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    finally:
+        interrupts.finished()  # the exit code stands

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,27 +27,12 @@ from stipplr.cli import app
 from stipplr.cli import options as o
 from stipplr.cli.common import cli_errors, parse_options
 from stipplr.cli.effects import no_effect
+from stipplr.interrupts import sigterm_as_interrupt
 from stipplr.validate import Whole
 
 SHARD_HELP = "Do part K of N (1/4 .. 4/4); default: from SLURM array variables."
 NAME_WIDTH = 28
 """Characters of the current file's name shown beside the progress bar."""
-
-
-@contextlib.contextmanager
-def _interrupt_on_sigterm() -> Iterator[None]:
-    """Within the block, treat SIGTERM (a scheduler's stop) like Ctrl-C: finish cleanly and
-    print the summary. The previous handler comes back afterwards."""
-
-    def handler(signum: int, frame: object) -> None:
-        """Raise KeyboardInterrupt in the main thread."""
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class RateColumn(ProgressColumn):
@@ -246,7 +228,7 @@ def batch_command(
         lines.print(f"stipplr: warning: {note}", markup=False)
     todo = runner.todo(jobs, overwrite=overwrite, skip_existing=skip_existing)
     tracker = Tracker(jobs, todo, progress, lines)
-    with _interrupt_on_sigterm(), progress:
+    with sigterm_as_interrupt(), progress:  # SIGTERM finishes cleanly, like Ctrl-C
         summary = runner.run(
             jobs,
             overwrite=overwrite,

@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from stipplr.errors import OptionError, StipplrError, one_line
+from stipplr.errors import OptionError, StipplrError, one_line, printable
+from stipplr.interrupts import sigterm_as_interrupt
 
 try:  # recent typer versions bundle their own click
     from typer._click import exceptions as click_exceptions
@@ -33,7 +34,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``stipplr: error: message`` on stderr and return the Exit to raise."""
-    typer.echo(f"stipplr: error: {message}", err=True)
+    typer.echo(f"stipplr: error: {printable(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -99,14 +100,17 @@ def cli_errors(func: F) -> F:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                return func(*args, **kwargs)
+                with sigterm_as_interrupt():
+                    return func(*args, **kwargs)
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: temp files are gone already
+                raise fail("interrupted", 130) from None
             except StipplrError as exc:
                 raise fail(str(exc)) from None
             except OSError as exc:  # e.g. an output folder that cannot be created or written
                 raise fail(one_line(exc, limit=None)) from None
             finally:
                 for w in caught:
-                    typer.echo(f"stipplr: warning: {w.message}", err=True)
+                    typer.echo(f"stipplr: warning: {printable(str(w.message))}", err=True)
 
     return wrapper  # type: ignore[return-value]
 

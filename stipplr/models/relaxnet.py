@@ -8,8 +8,9 @@ dots are pulled to ink they lack and pushed apart where there are too many, as i
 electrostatic halftoning (Schmaltz et al. 2010) and Gaussian blue noise (Ahmed et al.
 2022). A small CNN, shared by every pass, reads the density, the dots and the force and
 adds a correction; a learned step size per pass scales the move. The start is the
-``dither`` engine's dots at the call's ``seed``, so the seed changes the realisation, and
-nothing ties the dots to cells: no tile repeats and no lattice survives the passes.
+dither engine's dots at the call's ``seed``, scattered off their cell centres by a smooth
+random swirl (:func:`~stipplr.engines.dither.scattered_dither`, the relaxers' start): the
+seed changes the realisation, and no tile or cell lattice carries into the passes.
 Fully convolutional and spectral on the grid: any size, aspect and N. Colours are left
 to the engine.
 """
@@ -24,7 +25,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from stipplr.engines import run_engine
+from stipplr.engines.dither import scattered_dither
 from stipplr.errors import OptionError
 
 
@@ -212,7 +213,7 @@ class RelaxNet(nn.Module):
         """Exactly ``n`` dots per image: (B, n, 2) xy in [0, 1]; colours left to the engine.
 
         passes: run fewer (or more, reusing the last step size) passes than trained.
-        The start is the dither at torch's current seed (the engine seeds it per call).
+        The start is the scattered dither at torch's current seed (the engine seeds it).
         """
         if passes is not None and passes < 0:
             raise OptionError(f"passes must be >= 0, got {passes}")
@@ -221,7 +222,7 @@ class RelaxNet(nn.Module):
         rho = ink_density(darkness.float(), shape, n)
         seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
         starts = [
-            run_engine("dither", dark, n, seed=seed + i).xy
+            scattered_dither(dark, n, seed=seed + i)
             for i, dark in enumerate(darkness[:, 0].float().cpu().numpy())
         ]
         size = np.array([shape[1], shape[0]], dtype=np.float32)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from stipplr.errors import printable
 from stipplr.plotter.document import PlotDocument
 from stipplr.plotter.frame import to_machine
 
@@ -45,14 +46,14 @@ def gcode_chunks(
     profile, origin = machine.profile, machine.origin
     values = snippet_values(document, machine)
     down, up = profile.pen_down.format(**values), profile.pen_up.format(**values)
-    lines = [profile.comment.format(**{**values, "text": note}) for note in notes]
+    lines = [profile.comment.format(**{**values, "text": printable(note)}) for note in notes]
     lines += [profile.header.format(**values), up]
     at = dict(values)  # the placeholders, with x and y set per point
     for number, layer in enumerate(document.layers, start=1):
         if not layer.paths:
             continue
         note = f"layer {number}: pen {layer.pen.name}"
-        lines.append(profile.comment.format(**{**values, "text": note}))
+        lines.append(profile.comment.format(**{**values, "text": printable(note)}))
         if any(earlier.paths for earlier in document.layers[: number - 1]):
             lines.append(profile.pen_change.format(**values))
         for count, path in enumerate(layer.paths, start=1):

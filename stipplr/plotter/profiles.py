@@ -12,11 +12,13 @@ Snippets are Python format strings; the placeholders are listed in :data:`PLACEH
 from __future__ import annotations
 
 import dataclasses
+import re
+import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stipplr.errors import OptionError
+from stipplr.errors import OptionError, printable
 from stipplr.tomlfile import read_toml
 from stipplr.validate import Kind, Number, invalid, located
 
@@ -93,6 +95,31 @@ PROFILE_RULE = f"be a G-code profile ({' | '.join(BUILTIN_PROFILES)}) or a .toml
 SNIPPET_RULE = f"be a format string with the placeholders {', '.join(PLACEHOLDERS)}"
 
 
+MAX_FIELD_WIDTH = 99
+"""Widths and precisions in a snippet's format specs stay below 100 (``{x:>50000000}``
+would write 50 MB per point)."""
+
+
+def _placeholders(field: str) -> dict[str, Any]:
+    """The sample placeholders snippet ``field`` is formatted with: ``x``/``y`` only in
+    ``move`` and ``draw``, ``text`` only in ``comment`` (as the G-code writer does)."""
+    drop = ({"x", "y"} if field not in ("move", "draw") else set()) | (
+        {"text"} if field != "comment" else set()
+    )
+    return {k: v for k, v in PLACEHOLDERS.items() if k not in drop}
+
+
+def _check_spec(field: str, snippet: str) -> None:
+    """Refuse a nested or huge format spec before anything is formatted."""
+    for _, name, spec, _ in string.Formatter().parse(snippet):
+        if name is None or not spec:
+            continue
+        numbers = [int(n) for n in re.findall(r"[0-9]+", spec)]
+        if "{" in spec or any(n > MAX_FIELD_WIDTH for n in numbers):
+            rule = f"use format widths and precisions up to {MAX_FIELD_WIDTH}"
+            raise invalid(field, rule, snippet)
+
+
 def _check_snippets(profile: GcodeProfile) -> GcodeProfile:
     """Format every snippet once with sample values so a bad placeholder fails early."""
     for f in dataclasses.fields(profile):
@@ -100,9 +127,11 @@ def _check_snippets(profile: GcodeProfile) -> GcodeProfile:
         if f.type != "str" or f.name == "name":
             continue
         try:
-            snippet.format(**PLACEHOLDERS)
+            _check_spec(f.name, snippet)
+            snippet.format(**_placeholders(f.name))
         except (KeyError, IndexError, ValueError, AttributeError) as exc:
-            raise invalid(f.name, SNIPPET_RULE, snippet, repr(exc)) from None
+            rule = f"be a format string with the placeholders {', '.join(_placeholders(f.name))}"
+            raise invalid(f.name, rule, snippet, repr(exc)) from None
     return profile
 
 
@@ -125,7 +154,7 @@ def load_template(path: Path) -> GcodeProfile:
         for key, value in table.items():
             if key not in ("up", "down") and not isinstance(value, str):
                 raise invalid(key, "be a string", value)
-        return _check_snippets(GcodeProfile(name=str(path), **table))
+        return _check_snippets(GcodeProfile(name=printable(str(path)), **table))
 
 
 def get_profile(name: Any, option: str = "profile") -> GcodeProfile:
