@@ -132,8 +132,7 @@ class Runner:
                 continue
             if reason is not None:
                 chosen.append(job)
-                if "settings" in reason or "changed" in reason:
-                    self.redo.append((job, reason))
+                self.redo.append((job, reason))
         return chosen
 
     @work.uninterrupted
@@ -193,7 +192,7 @@ class Runner:
         more = len(self.redo) - SHOWN_REDOS
         for i, (job, reason) in enumerate(self.redo[:SHOWN_REDOS]):
             last = i == SHOWN_REDOS - 1 and more > 0
-            tail = f" (and {more} more outputs made with other settings)" if last else ""
+            tail = f" (and {more} more outputs to redo)" if last else ""
             self.report(job, "warning", f"{job.output}: {reason}; redoing it{tail}")
 
     def run(
