@@ -43,6 +43,7 @@ class Config:
 
 
 RANGE = (1, 200_000)
+MAX_PASSES = 200
 FIELD_CHANNELS = 4  # density, dots, force x, force y
 BUMP_WIDTH = 0.08  # squared width (in (cycles per h)^2) of the kernel's learned bumps
 MAX_MOVE = 3.0  # a dot's force is capped at this many times the median dot's
@@ -215,8 +216,8 @@ class RelaxNet(nn.Module):
         passes: run fewer (or more, reusing the last step size) passes than trained.
         The start is the scattered dither at torch's current seed (the engine seeds it).
         """
-        if passes is not None and passes < 0:
-            raise OptionError(f"passes must be >= 0, got {passes}")
+        if passes is not None and not 0 <= passes <= MAX_PASSES:
+            raise OptionError(f"passes must be a whole number from 0 to {MAX_PASSES}, got {passes}")
         height, width = darkness.shape[-2:]
         shape = grid_shape(height, width, n, self.config)
         rho = ink_density(darkness.float(), shape, n)
