@@ -27,6 +27,7 @@ from stipplr.checkpoints import load_checkpoint
 from stipplr.devices import autocast, configure_threads, cpu_cores, prepare_model, select_device
 from stipplr.engines import EngineResult, Hints
 from stipplr.errors import OptionError
+from stipplr.models import RaggedBatch
 
 WEIGHTS_DIR = modelfiles.SHIPPED_DIR
 DEFAULT_MODEL = modelfiles.DEFAULT_MODEL
@@ -147,6 +148,8 @@ def predict_batch(
 ) -> list[Prediction]:
     """Run the network once over equal-size images: rgbs (B, H, W, 3), darks (B, H, W).
 
+    ``seed`` seeds torch for the call (None means 0, as for every engine: reproducible).
+
     Returns per image (xy (N, 2), rgb (N, 3) or None, model meta).
     """
     loaded = load_model(model, device)
@@ -158,7 +161,7 @@ def predict_batch(
     rgb_t, dark_t = rgb_t.to(dev), dark_t.to(dev)
     if dev.type == "cuda":
         rgb_t = rgb_t.contiguous(memory_format=torch.channels_last)
-    with _seeded(seed, dev), torch.inference_mode(), autocast(dev):
+    with _seeded(0 if seed is None else seed, dev), torch.inference_mode(), autocast(dev):
         xy, colours = loaded.module.predict(rgb_t, dark_t, n, **kwargs)
     xy_np = xy.float().cpu().numpy()
     rgb_np = None if colours is None else colours.float().clamp(0, 1).cpu().numpy()
@@ -216,9 +219,14 @@ def run_batch(
 ) -> list[EngineResult]:
     """Dots for equal-size images in one network batch; colours from the model or, when it
     gives none, the photo's mean under each dot's neighbourhood (fast, one pass)."""
-    predictions = predict_batch(
-        np.stack(rgbs), np.stack(darks), n, model=model, device=device, seed=seed, **options
-    )
+    kwargs = {"model": model, "device": device, "seed": seed, **options}
+    try:
+        predictions = predict_batch(np.stack(rgbs), np.stack(darks), n, **kwargs)
+    except RaggedBatch:  # some image too sparse for n dots: one network call each
+        predictions = [
+            predict_batch(rgb[None], dark[None], n, **kwargs)[0]
+            for rgb, dark in zip(rgbs, darks, strict=True)
+        ]
     results = []
     for (xy, colours, meta), rgb in zip(predictions, rgbs, strict=True):
         if colours is None:

@@ -99,3 +99,14 @@ def test_seed_changes_the_realisation_and_reproduces_it_exactly(checkpoint):
     a = stipplr.stipple(image, 400, seed=1, **kwargs).xy
     assert np.array_equal(a, stipplr.stipple(image, 400, seed=1, **kwargs).xy)
     assert not np.allclose(a, stipplr.stipple(image, 400, seed=2, **kwargs).xy)
+
+
+def test_a_batch_with_an_image_too_sparse_for_n_runs_each_image_alone(checkpoint):
+    sparse = np.ones((60, 80, 3))
+    sparse[30, 40] = 0.0  # one black pixel: the dither gives fewer cells than dots
+    dense = np.random.default_rng(0).random((60, 80, 3))
+    kwargs = {"engine": "neural", "model": str(checkpoint), "device": "cpu"}
+    with pytest.warns(UserWarning, match="too sparse"):
+        out = stipplr.stipple_many([dense, sparse], 3000, **kwargs)
+    assert len(out[0]) == 3000 and 0 < len(out[1]) < 3000
+    assert np.array_equal(out[0].xy, stipplr.stipple(dense, 3000, **kwargs).xy)

@@ -15,6 +15,9 @@ registers it by name, as torchvision registers its builders):
 - attributes ``n_range = (low, high)`` (dot counts it takes; high None for any) and
   ``fixed_n`` (None, or the only count it places).
 
+A model whose images in one batch would get different dot counts (an image too sparse
+for ``n``) raises :class:`RaggedBatch`; the engine then runs those images one at a time.
+
 A model that needs a classical engine (a dither start, a Lloyd polish) calls it through the
 public engine API, :func:`stipplr.engines.run_engine` or the engine module's documented
 functions. :mod:`stipplr.neural` loads checkpoints (``weights_only=True``) and runs them.
@@ -27,9 +30,22 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-from torch import nn
+import torch
+from torch import Tensor, nn
 
 from stipplr.errors import StipplrError
+
+
+class RaggedBatch(StipplrError):
+    """The images of one batch would get different dot counts; run them one by one."""
+
+
+def stack_dots(dots: list[Tensor]) -> Tensor:
+    """Per-image dots (n_i, 2) as one (B, n, 2) tensor, or :class:`RaggedBatch`."""
+    if len({len(d) for d in dots}) > 1:
+        raise RaggedBatch("images of this batch get different dot counts")
+    return torch.stack(dots)
+
 
 ARCHITECTURES: dict[str, str] = {
     "li2021": "stipplr.models.li2021",

@@ -23,6 +23,7 @@ from torch.nn import functional as F
 from stipplr.engines import run_engine
 from stipplr.engines.dither import DitherGrid, cell_average, dither_grid
 from stipplr.errors import OptionError
+from stipplr.models import stack_dots
 
 
 @dataclass
@@ -164,7 +165,7 @@ class LloydNet(nn.Module):
             if polish:
                 xy = run_engine("voronoi", dark, n, iterations=polish, tol=0.0, init=xy).xy
             dots.append(torch.from_numpy(xy))
-        return torch.stack(dots).float().to(darkness.device), None
+        return stack_dots(dots).float().to(darkness.device), None
 
 
 def build(config: Config) -> LloydNet:

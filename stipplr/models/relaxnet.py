@@ -27,6 +27,7 @@ from torch.nn import functional as F
 
 from stipplr.engines.dither import scattered_dither
 from stipplr.errors import OptionError
+from stipplr.models import stack_dots
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,8 @@ class RelaxNet(nn.Module):
             for i, dark in enumerate(darkness[:, 0].float().cpu().numpy())
         ]
         size = np.array([shape[1], shape[0]], dtype=np.float32)
-        pts = torch.from_numpy(np.stack(starts).astype(np.float32) * size).to(rho.device)
+        starts = [torch.from_numpy(s.astype(np.float32)) for s in starts]
+        pts = (stack_dots(starts) * torch.from_numpy(size)).to(rho.device)
         generator = torch.Generator(device=rho.device).manual_seed(seed)
         relaxed = self.relax(rho, pts, generator, passes)
         return relaxed / pts.new_tensor(size), None
