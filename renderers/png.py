@@ -4,7 +4,11 @@ Each dot is splatted into its box of pixels with an analytic edge ramp (coverage
 ``clip(r' + 0.5 - d, 0, 1)`` at distance ``d`` from the centre, r' = sqrt(r^2 - 1/12)),
 rescaled so every dot lays down exactly its area ``pi r^2`` of ink, even sub-pixel dots.
 Overlapping dots combine like stacked translucent layers, alpha = 1 - prod(1 - a_i), in the
-colour of the top dot. Large pages are drawn in horizontal strips so memory stays bounded.
+colour of the top dot. In ``pens`` mode each pen's coverage is rasterised on its own and
+the pens are mixed exactly as the ink model does (:func:`stipplr.inks.model.composite`:
+R = prod_p (1 - cov_p (1 - t_p)) per sRGB channel, times the paper's colour), not by
+painting one over another: the product the SVG renderer's ``mix-blend-mode:multiply``
+asks for. Large pages are drawn in horizontal strips so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from PIL.PngImagePlugin import PngInfo
 from stipplr.atomic import write_bytes
 from stipplr.dots import Stipple
 from stipplr.errors import OptionError
+from stipplr.inks.model import composite
 from stipplr.renderers import Renderer
 from stipplr.renderers.style import (
     DotStyle,
@@ -29,6 +34,7 @@ from stipplr.renderers.style import (
     page_layout,
     paint_order,
     paper_colour,
+    style_pens,
 )
 
 STRIP_PIXELS = 1 << 23  # pixels per strip: bounds the accumulators' memory
@@ -37,6 +43,8 @@ LOCALITY_ROWS = 16  # height of the row bands dots are sorted by before splattin
 OPAQUE = 1 - 1e-6  # coverage cap so log(1 - a) stays finite
 MAX_RADIUS = 256  # page px: bigger dots would need huge splat boxes and canvas padding
 COMPRESS_LEVEL = 1  # zlib level: 2-4x faster than the default 6, files about 5-12 % larger
+PEN_STRIP_SHARE = 4  # pens mode: strips hold STRIP_PIXELS / (pens + this) pixels, so the
+# pens' coverage stack and the float64 mix stay within a mono strip's memory
 
 
 def _dot_boxes(
@@ -122,12 +130,44 @@ def _compose(
     return out
 
 
+def _pen_pixels(
+    coverage: np.ndarray,
+    colours: list[tuple[int, int, int]],
+    paper: np.ndarray | None,
+    keep: list[int],
+) -> np.ndarray:
+    """8-bit pixels (rows, W, len(keep)) of the pens' coverage (P, rows, W) mixed by the
+    ink model on ``paper`` (the mix times the paper's colour), or, when ``paper`` is None,
+    straight-alpha ink (alpha: any pen covers) whose colour over white is that mix."""
+    mix = composite(coverage, colours)
+    if paper is None:
+        alpha = 1.0 - np.prod(1.0 - coverage, axis=0, dtype=np.float64)
+        ink = 1.0 - (1.0 - mix) / np.maximum(alpha, 1e-6)[..., None]
+        channels = np.concatenate([ink, alpha[..., None]], axis=-1)
+    else:
+        channels = mix * paper
+    return np.rint(np.clip(channels[..., keep], 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def _dot_colours(stipple: Stipple, style: DotStyle) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(paint rank (N,), colour table (N + 1, 3) indexed by rank, -1: none) in ``dots``
+    mode; (None, None) otherwise."""
+    if style.color != "dots":
+        return None, None
+    order = paint_order(stipple.rgb)
+    ranks = np.empty(len(stipple), dtype=np.int64)
+    ranks[order] = np.arange(len(stipple))
+    return ranks, np.vstack([stipple.rgb[order], np.zeros((1, 3))]).astype(np.float32)
+
+
 def rasterise(stipple: Stipple, style: DotStyle) -> np.ndarray:
     """The stipple as an 8-bit image: (H, W, 3) on paper or (H, W, 4) when transparent;
-    (H, W) or (H, W, 2) (grey, grey + alpha) when mono ink and paper are both grey.
+    (H, W) or (H, W, 2) (grey, grey + alpha) when the ink (every pen in ``pens`` mode) and
+    paper are all grey.
 
     In ``dots`` mode a pixel takes the colour of the top dot covering it, dots painted in
-    :func:`~stipplr.renderers.style.paint_order` (as the SVG renderer does)."""
+    :func:`~stipplr.renderers.style.paint_order` (as the SVG renderer does); in ``pens``
+    mode the pens mix by the ink model (module docstring)."""
     page = page_layout(stipple, style)
     centres = dot_centres(stipple, page)
     radii = dot_radii(stipple, style, page)
@@ -136,25 +176,33 @@ def rasterise(stipple: Stipple, style: DotStyle) -> np.ndarray:
             f"dots of {2 * radii.max():.0f} px are too large for the png renderer (at most "
             f"{2 * MAX_RADIUS} px): lower dot_size / dot_px, the page size or dpi"
         )
-    ranks, table = None, None
-    if style.color == "dots":
-        order = paint_order(stipple.rgb)
-        ranks = np.empty(len(stipple), dtype=np.int64)
-        ranks[order] = np.arange(len(stipple))
-        table = np.vstack([stipple.rgb[order], np.zeros((1, 3))]).astype(np.float32)  # -1: none
+    ranks, table = _dot_colours(stipple, style)
+    pen, colours = style_pens(stipple, style) if style.color == "pens" else (None, [])
     # Row-band order makes neighbouring dots write neighbouring memory (about 2x faster).
     local = np.lexsort((centres[:, 0], np.floor(centres[:, 1] / LOCALITY_ROWS)))
     centres, radii = centres[local], radii[local]
     ranks = None if ranks is None else ranks[local]
+    pen = None if pen is None else pen[local]
     ink = ink_colour(style).astype(np.float32)
     paper = None if style.transparent else paper_colour(style).astype(np.float32)
-    grey = table is None and _is_grey(ink) and (paper is None or _is_grey(paper))
+    inks = np.asarray(colours, dtype=np.float32).reshape(-1, 3) if pen is not None else ink
+    grey = table is None and _is_grey(inks) and (paper is None or _is_grey(paper))
     keep = ([0] if grey else [0, 1, 2]) + ([3] if paper is None else [])
     image = np.empty((page.height, page.width, len(keep)), dtype=np.uint8)
-    rows_per_strip = max(1, STRIP_PIXELS // page.width)
+    strip_pixels = STRIP_PIXELS if pen is None else STRIP_PIXELS // (len(colours) + PEN_STRIP_SHARE)
+    rows_per_strip = max(1, strip_pixels // page.width)
     for y0 in range(0, page.height, rows_per_strip):
         y1 = min(page.height, y0 + rows_per_strip)
         near = (centres[:, 1] + radii + 1 >= y0) & (centres[:, 1] - radii - 1 < y1)
+        if pen is not None:
+            coverage = np.stack(
+                [
+                    _strip_coverage(centres[mine], radii[mine], None, page.width, y0, y1)[0]
+                    for mine in (near & (pen == p) for p in range(len(colours)))
+                ]
+            )
+            image[y0:y1] = _pen_pixels(coverage, colours, paper, keep)
+            continue
         near_ranks = None if ranks is None else ranks[near]
         alpha, top = _strip_coverage(centres[near], radii[near], near_ranks, page.width, y0, y1)
         colour = None if top is None else table[top]

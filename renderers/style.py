@@ -3,11 +3,18 @@
 Both renderers draw the same picture (round dots on paper), so they take the same
 :class:`DotStyle` options and compute the page, dot radii and dot colours here; they only
 differ in how they put those dots into a file.
+
+Colour modes: ``mono`` (every dot in the ink colour), ``dots`` (each dot its own colour,
+darker dots on top) and ``pens`` (each dot in its pen's colour, the pens' inks mixed by
+the subtractive ink model of :mod:`stipplr.inks.model`: where pens overlap their colours
+multiply). A stipple made with pens brings its own (``Stipple.pen``); any other stipple's
+dots go to the nearest pen of the ``pens`` option (:func:`stipplr.inks.nearest.nearest_pens`).
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,13 +22,15 @@ import numpy as np
 from stipplr.colours import Colour
 from stipplr.dots import Stipple
 from stipplr.errors import OptionError
+from stipplr.inks.nearest import DEFAULT_PENS, dot_pens
+from stipplr.inks.pensets import Pens, PenSet
 from stipplr.optionset import OptionSet, option
 from stipplr.paper import Paper, fit
 from stipplr.tone import luminance
 from stipplr.units import Length
 from stipplr.validate import Choice, Flag, Number, Whole, invalid
 
-COLOR_MODES = ("mono", "dots")
+COLOR_MODES = ("mono", "dots", "pens")
 DEFAULT_DPI = 300.0
 # Dots of 0.8 mean spacings nearly touch in the black areas of a typical photo (mean
 # darkness about 0.5); used when the stipple does not record its mean darkness.
@@ -41,8 +50,16 @@ class DotStyle(OptionSet):
 
     color: str = option(
         "mono",
-        "mono: every dot in the ink colour; dots: each dot's own colour",
+        "mono: every dot in the ink colour; dots: each dot's own colour; pens: each dot "
+        "in its pen's colour, overlapping inks multiply",
         Choice(COLOR_MODES),
+    )
+    pens: PenSet | None = option(
+        None,
+        f"pens mode, stipples without pens: the pen set each dot goes to, the pen whose "
+        f"tint line is nearest its colour (default {DEFAULT_PENS}; a stipple made with pens "
+        "uses its own)",
+        Pens(),
     )
     ink: tuple[int, int, int] = option("black", "dot colour in mono mode (name or #hex)", Colour())
     paper: tuple[int, int, int] = option("white", "background colour (name or #hex)", Colour())
@@ -179,6 +196,22 @@ def ink_colour(style: DotStyle) -> np.ndarray:
 def paper_colour(style: DotStyle) -> np.ndarray:
     """The background colour in [0, 1], shape (3,)."""
     return np.asarray(style.paper, dtype=np.float64) / 255
+
+
+def style_pens(stipple: Stipple, style: DotStyle) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """:func:`dot_pens` for ``pens`` mode, warning when the ``pens`` option is given but
+    the stipple's own, different pens win."""
+    pen, inks = dot_pens(stipple, style.pens)
+    colours = [ink.rgb for ink in inks]
+    given = None if style.pens is None else [ink.rgb for ink in style.pens]
+    if stipple.pen is not None and given is not None and given != colours:
+        own = ",".join(str(p["name"]) for p in stipple.pens)
+        warnings.warn(
+            f"{style.key('pens')} {style.pens.source} is ignored: the stipple was made "
+            f"with its own pens ({own})",
+            stacklevel=3,
+        )
+    return pen, colours
 
 
 def paint_order(rgb: np.ndarray) -> np.ndarray:

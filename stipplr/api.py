@@ -17,6 +17,7 @@ from stipplr.dots import Stipple
 from stipplr.engines import MAX_POINTS, Engine, EngineResult, Progress, get_engine
 from stipplr.errors import OptionError
 from stipplr.images import ImageLike, load_image
+from stipplr.penstipple import PenPlan, pen_plan, place_pen_dots
 from stipplr.tone import Tone, darkness
 from stipplr.validate import Whole, radius_range
 
@@ -48,6 +49,7 @@ class Request:
     tone: Tone
     radius: tuple[float, float] | None
     options: dict[str, Any]
+    inks: PenPlan | None = None
 
     def meta(self, dark: np.ndarray) -> dict[str, Any]:
         """The stipple's meta for an image with darkness ``dark``."""
@@ -60,6 +62,7 @@ class Request:
             "options": {k: v for k, v in shown.items() if _jsonable(v)},
             "stipplr_version": __version__,
             "mean_darkness": float(dark.mean()),
+            **(self.inks.meta() if self.inks else {}),
         }
 
 
@@ -73,8 +76,12 @@ def make_request(
     device: str,
     radius: tuple[float, float] | None,
     options: dict[str, Any],
+    pens: Any = None,
+    mix: str = "auto",
+    gcr: float = 1.0,
 ) -> Request:
-    """Check every setting before any image is read (one-line errors)."""
+    """Check every setting before any image is read (one-line errors); ``pens`` (a pen
+    set) stipples one class of dots per pen (:mod:`stipplr.penstipple`)."""
     n = Whole(1, MAX_POINTS)(points, "points")
     seed = None if seed is None else Whole(0, MAX_SEED)(seed, "seed")
     chosen = get_engine(engine or default_engine())
@@ -83,19 +90,21 @@ def make_request(
         options.update(model=model, device=device)
     elif model is not None:
         raise OptionError(f"--model only applies to the neural engine, not {chosen.name!r}")
-    chosen.validate(n, options)
     tone = Tone.from_dict(tone) if isinstance(tone, dict) else (tone or Tone())
+    inks = None if pens is None else pen_plan(pens, mix, gcr, chosen, tone)
+    chosen.validate(n, options, coupled=bool(inks and inks.coupled))
     radius = None if radius is None else radius_range(radius)
-    return Request(chosen, n, seed, tone, radius, options)
+    return Request(chosen, n, seed, tone, radius, options, inks)
 
 
 def request_from(points: int, engine: str | None, settings: dict[str, Any]) -> Request:
     """:func:`make_request` from :func:`stipple`'s keyword arguments as one dict (the rest
     of which are engine options)."""
     settings = dict(settings)
-    named = {k: settings.pop(k, None) for k in ("seed", "tone", "model", "radius")}
+    named = {k: settings.pop(k, None) for k in ("seed", "tone", "model", "radius", "pens")}
     device = settings.pop("device", None) or "auto"
-    return make_request(points, engine, device=device, options=settings, **named)
+    mix, gcr = settings.pop("mix", None) or "auto", settings.pop("gcr", 1.0)
+    return make_request(points, engine, device=device, options=settings, mix=mix, gcr=gcr, **named)
 
 
 def _empty(request: Request, rgb: np.ndarray, dark: np.ndarray) -> Stipple:
@@ -127,10 +136,27 @@ def _finish(request: Request, rgb: np.ndarray, dark: np.ndarray, out: EngineResu
     return Stipple(xy, colours, width, height, radius=radii, meta=meta)
 
 
+def _with_pens(request: Request, rgb: np.ndarray, progress: Progress | None) -> Stipple:
+    """The stipple of one photo drawn with the request's pens: one pen index per dot,
+    each dot in its pen's colour; a photo without ink gives no dots and a warning."""
+    args = (request.engine, rgb, request.n, request.tone, request.seed, progress)
+    dots = place_pen_dots(request.inks, *args, request.options)
+    if len(dots.xy) == 0:
+        return _empty(request, rgb, dots.darkness)
+    colours = np.array([ink.rgb for ink in request.inks.pens], np.float32)[dots.pen] / 255
+    stipple = _finish(request, rgb, dots.darkness, EngineResult(dots.xy, colours))
+    meta = {**stipple.meta, "ink_per_dot": dots.ink_per_dot}
+    counts = np.bincount(dots.pen, minlength=len(request.inks.pens))
+    meta["pen_counts"] = dict(zip(request.inks.pens.names, counts.tolist(), strict=True))
+    return stipple.replace(meta=meta, pen=dots.pen)
+
+
 def run_request(
     request: Request, rgbs: Sequence[np.ndarray], progress: Progress | None = None
 ) -> list[Stipple]:
     """Stipple decoded images (float RGB in [0, 1]); equal-size ones in one engine batch."""
+    if request.inks is not None:
+        return [_with_pens(request, rgb, progress) for rgb in rgbs]
     darks = [darkness(rgb, request.tone) for rgb in rgbs]
     stipples: list[Stipple | None] = [None] * len(rgbs)
     by_size: dict[tuple[int, ...], list[int]] = {}
@@ -178,6 +204,9 @@ def stipple(
     device: str = "auto",
     radius: tuple[float, float] | None = None,
     progress: Progress | None = None,
+    pens: Any = None,
+    mix: str = "auto",
+    gcr: float = 1.0,
     **options: Any,
 ) -> Stipple:
     """Stipple ``image`` with ``points`` dots.
@@ -188,10 +217,15 @@ def stipple(
     tone: :class:`~stipplr.tone.Tone` settings (or a dict of them); identity by default.
     radius: (r_min, r_max) in source pixels to size dots from local tone; None for none.
     progress: ``progress(done, total)`` called by slow engines as they work.
+    pens: a pen set ("cmyk", "cyan,magenta,yellow,black", a pen-set file...): the photo
+        is separated into one ink map per pen and every dot gets a pen (``Stipple.pen``);
+        mix: coupled | independent | nearest | auto; gcr: grey-component replacement.
     options: engine-specific settings (e.g. ``iterations`` for ``voronoi``).
     An all-white image gives an empty stipple and an :class:`EmptyStippleWarning`.
     """
     kwargs = {"seed": seed, "tone": tone, "model": model, "device": device, "radius": radius}
+    if pens is not None:
+        kwargs.update(pens=pens, mix=mix, gcr=gcr)
     return stipple_many([image], points, engine, progress=progress, **kwargs, **options)[0]
 
 

@@ -2,7 +2,8 @@
 
 Positions are relative to the source image (x, y in [0, 1], y pointing down) so one
 stipple can be rendered at any size; colours are RGB in [0, 1]; the optional radius is
-in source-image pixels.
+in source-image pixels. A stipple drawn with pens (``stipplr.stipple(..., pens=...)``)
+also gives each dot the index of its pen in ``meta["pens"]`` (name, colour, width).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ MEMBERS = {
     "xy": (("n", 2), "fiu"),
     "rgb": (("n", 3), "fiu"),
     "radius": (("n",), "fiu"),
+    "pen": (("n",), "iu"),
     "size": ((2,), "iu"),
     "meta": ((), "U"),
     "format_version": ((), "iu"),
@@ -64,6 +66,8 @@ class Stipple:
 
     ``width`` and ``height`` are the source image's size in pixels; ``meta`` records how
     the stipple was made (engine, model, parameters, seed, version) and must be JSON-able.
+    ``pen`` (N,), when given, is each dot's index into ``meta["pens"]``, a list of
+    ``{"name", "colour" (#rrggbb), "width" (mm or None)}``.
     """
 
     xy: np.ndarray
@@ -72,6 +76,7 @@ class Stipple:
     height: int
     radius: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    pen: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         xy = _check_array("xy", self.xy, (None, 2))
@@ -100,6 +105,7 @@ class Stipple:
         object.__setattr__(self, "xy", xy)
         object.__setattr__(self, "rgb", rgb)
         object.__setattr__(self, "radius", radius)
+        object.__setattr__(self, "pen", _check_pens(self.pen, n, self.meta))
         object.__setattr__(self, "width", int(self.width))
         object.__setattr__(self, "height", int(self.height))
 
@@ -128,6 +134,7 @@ class Stipple:
             "height": self.height,
             "radius": self.radius,
             "meta": dict(self.meta),
+            "pen": self.pen,
         }
         fields.update(changes)
         return Stipple(**fields)
@@ -135,7 +142,13 @@ class Stipple:
     def subset(self, index: np.ndarray) -> Stipple:
         """The dots selected by a boolean mask or an index array."""
         radius = None if self.radius is None else self.radius[index]
-        return self.replace(xy=self.xy[index], rgb=self.rgb[index], radius=radius)
+        pen = None if self.pen is None else self.pen[index]
+        return self.replace(xy=self.xy[index], rgb=self.rgb[index], radius=radius, pen=pen)
+
+    @property
+    def pens(self) -> list[dict[str, Any]]:
+        """The pens the dots' ``pen`` indices refer to (empty for a stipple without pens)."""
+        return list(self.meta.get("pens", [])) if self.pen is not None else []
 
     # ---- files -------------------------------------------------------------------
 
@@ -150,6 +163,8 @@ class Stipple:
         }
         if self.radius is not None:
             arrays["radius"] = self.radius
+        if self.pen is not None:
+            arrays["pen"] = self.pen
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
         with atomic_path(path) as tmp:
@@ -177,6 +192,7 @@ class Stipple:
                     height=height,
                     radius=data.get("radius", None),
                     meta=json.loads(str(data["meta"])),
+                    pen=data.get("pen", None),
                 )
         except StippleError as exc:
             raise StippleError(f"{path}: {exc}") from None
@@ -184,19 +200,37 @@ class Stipple:
             raise StippleError(f"{path}: not a stipplr .npz file ({exc})") from None
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write one row per dot: x, y (relative), x_px, y_px, r, g, b[, radius_px]."""
+        """Write one row per dot: x, y (relative), x_px, y_px, r, g, b[, radius_px][, pen]."""
         px = self.pixels()
         columns = [self.xy, px, self.rgb]
         header = "x,y,x_px,y_px,r,g,b"
         if self.radius is not None:
             columns.append(self.radius[:, None])
             header += ",radius_px"
+        if self.pen is not None:
+            columns.append(self.pen[:, None])
+            header += ",pen"
         width = header.count(",") + 1
         with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as out:
             out.write(header + "\n")
             for start in range(0, len(self), CSV_CHUNK):  # streamed: bounded memory
                 rows = np.hstack([c[start : start + CSV_CHUNK] for c in columns])
                 np.savetxt(out, rows.reshape(-1, width), delimiter=",", fmt="%.6g")
+
+
+def _check_pens(pen: Any, n: int, meta: dict[str, Any]) -> np.ndarray | None:
+    """``pen`` as int16 after checking it indexes ``meta["pens"]`` (None stays None)."""
+    if pen is None:
+        return None
+    a = np.asarray(pen)
+    if a.shape != (n,) or (n and a.dtype.kind not in "iu"):
+        raise StippleError(f"pen must be {n} whole numbers, got {a.dtype} {a.shape}")
+    pens = meta.get("pens") if isinstance(meta, dict) else None
+    if not isinstance(pens, list) or not pens:
+        raise StippleError("a stipple with pen indices needs meta['pens'], a list of pens")
+    if n and (a.min() < 0 or a.max() >= len(pens)):
+        raise StippleError(f"pen indices must lie in [0, {len(pens) - 1}]")
+    return a.astype(np.int16)
 
 
 def check_members(path: Path) -> None:

@@ -72,7 +72,12 @@ def darkness(rgb: np.ndarray, tone: Tone | None = None) -> np.ndarray:
     lum = luminance(rgb)
     if tone.invert:
         lum = 1.0 - lum
-    dark = 1.0 - lum
+    return shape_tone(1.0 - lum, lum, tone)
+
+
+def shape_tone(dark: np.ndarray, lum: np.ndarray, tone: Tone) -> np.ndarray:
+    """Apply gamma, contrast/brightness, edge emphasis and the white cut-off to a darkness
+    (or ink coverage) map; ``lum`` is the image's luminance (edges and the cut-off)."""
     if tone.gamma != 1.0:
         dark = dark**tone.gamma
     if tone.contrast != 1.0 or tone.brightness != 0.0:

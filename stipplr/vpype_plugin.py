@@ -28,18 +28,32 @@ from stipplr.settings import StippleOptions
 PX_PER_MM = 96 / 25.4  # vpype works in CSS pixels
 OPTIONS: dict[type[OptionSet], tuple[str, ...]] = {
     StippleOptions: ("points", "engine", "seed"),
-    PlotOptions: ("paper", "landscape", "margin", "pen_width", "pens", "dot", "dot_size"),
+    PlotOptions: (
+        "paper",
+        "landscape",
+        "margin",
+        "pen_width",
+        "pens",
+        "mix",
+        "gcr",
+        "dot",
+        "dot_size",
+    ),
 }
 """The options the plugin takes, as flags generated from stipplr's option objects."""
 
 
-def load_stipple(source: Path, options: StippleOptions) -> Stipple:
-    """A saved ``.npz`` stipple, or the image at ``source`` stippled as ``options`` say."""
+def load_stipple(source: Path, options: StippleOptions, plot: PlotOptions) -> Stipple:
+    """A saved ``.npz`` stipple, or the image at ``source`` stippled as ``options`` say
+    (with several pens: one ink map per pen, as ``stipplr plot`` does)."""
     if source.suffix.lower() == ".npz":
         return Stipple.load(source)
     from stipplr.api import stipple
 
-    return stipple(source, options.points, options.engine, seed=options.seed)
+    inks = {}
+    if len(plot.pens) > 1:
+        inks = {"pens": plot.pens, "mix": plot.mix, "gcr": plot.gcr}
+    return stipple(source, options.points, options.engine, seed=options.seed, **inks)
 
 
 def add_plot(document: vp.Document, stipple: Stipple, options: PlotOptions) -> vp.Document:
@@ -82,7 +96,7 @@ def stipplr_cmd(document: vp.Document, source: Path, **values: Any) -> vp.Docume
         try:
             stipple_options = StippleOptions.parse(given(StippleOptions, values))
             options = PlotOptions.parse(given(PlotOptions, values))
-            return add_plot(document, load_stipple(source, stipple_options), options)
+            return add_plot(document, load_stipple(source, stipple_options, options), options)
         except StipplrError as exc:
             raise click.ClickException(str(exc)) from None
         finally:

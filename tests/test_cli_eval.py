@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from conftest import importance_sample
+from PIL import Image
 from typer.testing import CliRunner
 
 import stipplr
@@ -119,3 +120,38 @@ def test_errors_are_one_line(images, saved, tmp_path):
     bad_tone = tmp_path / "bad_tone.npz"
     Stipple.load(dither).replace(meta={"tone": {"sparkle": 1}}).save(bad_tone)
     assert "sparkle" in one_line_error([images["gradient"], bad_tone])
+
+
+@pytest.fixture
+def colour_photo(tmp_path):
+    """A 60 x 40 photo: cyan-tinted left half, yellow-tinted right half."""
+    rgb = np.ones((40, 60, 3))
+    rgb[:, :30, 0] = 0.55
+    rgb[:, 30:, 2] = 0.55
+    path = tmp_path / "colour.png"
+    Image.fromarray(np.uint8(np.rint(rgb * 255))).save(path)
+    return path
+
+
+def test_colour_sources_get_the_colour_error_of_the_metrics_module(colour_photo, tmp_path):
+    path = tmp_path / "colour.npz"
+    s = stipplr.stipple(colour_photo, 300, "dither", seed=0)
+    s.save(path)
+    (row,) = run_json(colour_photo, path)
+    expected = metrics.colour_error(s, load_image(colour_photo))
+    assert row["colour_mean"] == pytest.approx(expected["mean"])
+    assert row["colour_p95"] == pytest.approx(expected["p95"]) and expected["p95"] > 0
+    with_pens = run_json(colour_photo, path, "--pens", "cyan,yellow")[0]
+    assert with_pens["colour_mean"] < row["colour_mean"]  # black dots are the wrong colour
+    assert with_pens["psnr_db"] == row["psnr_db"]
+    table = runner.invoke(app, ["eval", str(colour_photo), str(path)])
+    assert "colour error, mean (CIEDE2000)" in table.stdout
+
+
+def test_grey_sources_get_no_colour_error(images, saved):
+    (row,) = run_json(images["gradient"], saved[0])
+    assert "colour_mean" not in row and "colour_p95" not in row
+
+
+def test_bad_pens_are_one_line_errors(colour_photo, saved):
+    assert "--pens" in one_line_error([colour_photo, saved[0], "--pens", "cyan,nocolour"])

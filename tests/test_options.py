@@ -72,7 +72,10 @@ def test_a_preset_error_names_the_file_and_the_key(tmp_path: Path, monkeypatch):
 def test_values_are_parsed_once_into_typed_fields():
     options = PlotOptions(paper="8x10in", margin="1cm", pen_width=0.5, pens="red, #00f")
     assert options.paper == pytest.approx((203.2, 254.0)) and options.margin == 10.0
-    assert options.pens == (("red", (255, 0, 0)), ("#00f", (0, 0, 255)))
+    assert [(ink.name, ink.rgb) for ink in options.pens] == [
+        ("red", (255, 0, 0)),
+        ("#00f", (0, 0, 255)),
+    ]
     assert [pen.width for pen in options.make_pens()] == [0.5, 0.5]
     assert options.profile.name == "grbl-servo" and options.machine.speed_up == 200.0
     assert DotStyle(ink="navy", size_mm="a5").ink == (0, 0, 128)

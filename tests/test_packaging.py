@@ -43,7 +43,8 @@ def test_wheel_installs_only_stipplr_names(wheel: zipfile.ZipFile) -> None:
     assert {t for t in tops if not t.startswith("stipplr")} == set()
     assert _dist_file(wheel, "top_level.txt").split() == ["stipplr"]
     names = set(wheel.namelist())
-    for module in ("renderers/png.py", "presets/__init__.py", "presets/portrait.toml"):
+    shipped = ("renderers/png.py", "presets/__init__.py", "presets/portrait.toml")
+    for module in (*shipped, "inks/sets/cmyk.toml", "inks/sets/fineliner-6.toml"):
         assert f"stipplr/{module}" in names
     assert "stipplr/weights/default.pt" in names
     assert not any(n.startswith("training") or "/training/" in n for n in names)

@@ -12,11 +12,12 @@ import pytest
 
 from stipplr.dots import Stipple
 from stipplr.errors import OptionError
+from stipplr.inks.nearest import nearest_pens
+from stipplr.inks.pensets import parse_pen_set
 from stipplr.paper import parse_paper
 from stipplr.plotter import PlotOptions, make_plot, write_plot, write_preview
 from stipplr.plotter.build import CloseDotsWarning
 from stipplr.plotter.order import greedy_order, improve_route, route_length
-from stipplr.plotter.pens import assign_pens, parse_pens
 from stipplr.plotter.shapes import dot_paths
 from stipplr.plotter.stats import move_times
 from stipplr.units import parse_length
@@ -155,20 +156,23 @@ def test_close_dots_are_counted_in_a_warning():
 def test_one_layer_per_pen_and_colours_go_to_the_right_pen():
     rgb = np.array([[0.9, 0.1, 0.1], [0.1, 0.1, 0.9], [0.5, 0.5, 0.5], [0.05, 0.05, 0.05]])
     stipple = Stipple(np.array([[0.1, 0.1], [0.5, 0.5], [0.9, 0.1], [0.1, 0.9]]), rgb, 10, 10)
-    plot = make_plot(stipple, PlotOptions(pens="red,#0000ff,black,yellow"))
-    assert [layer.pen.name for layer in plot.document.layers] == [
+    options = PlotOptions(pens="red,#0000ff,black,yellow", pen_order="as-given")
+    plot = make_plot(stipple, options)
+    # the yellow pen gets no dot, so it gets no layer (the plotter never pauses for it)
+    assert [layer.pen.name for layer in plot.document.layers] == ["red", "#0000ff", "black"]
+    assert [len(layer.paths) for layer in plot.document.layers] == [1, 1, 2]
+    light_first = make_plot(stipple, PlotOptions(pens="red,#0000ff,black,yellow"))
+    assert [layer.pen.name for layer in light_first.document.layers] == [
         "red",
         "#0000ff",
         "black",
-        "yellow",
     ]
-    assert [len(layer.paths) for layer in plot.document.layers] == [1, 1, 2, 0]
 
 
 def test_light_grey_goes_to_black_not_to_a_pale_pen():
-    pens = parse_pens("cyan,magenta,yellow,black", 0.3)
+    colours = [ink.rgb for ink in parse_pen_set("cyan,magenta,yellow,black")]
     grey = np.array([[0.8, 0.8, 0.8], [0.3, 0.3, 0.3], [0.95, 0.95, 0.5], [0.4, 0.9, 0.9]])
-    assert assign_pens(grey, pens).tolist() == [3, 3, 2, 0]
+    assert nearest_pens(grey, colours).tolist() == [3, 3, 2, 0]
 
 
 # ---- ordering and time -------------------------------------------------------------
@@ -237,8 +241,9 @@ def test_svg_layers_units_and_metadata(tmp_path):
     assert root.get("viewBox") == "0 0 210 297"
     layers = root.findall(f"{SVG}g")
     assert [g.get(f"{INKSCAPE}groupmode") for g in layers] == ["layer", "layer"]
-    assert [g.get(f"{INKSCAPE}label") for g in layers] == ["1 black", "!2 red"]
-    assert [g.get("stroke") for g in layers] == ["#000000", "#ff0000"]
+    # light inks first (dark ink on top); AxiDraw pauses before every later layer
+    assert [g.get(f"{INKSCAPE}label") for g in layers] == ["1 red", "!2 black"]
+    assert [g.get("stroke") for g in layers] == ["#ff0000", "#000000"]
     assert all(g.get("fill") == "none" and g.get("stroke-width") == "0.5" for g in layers)
     assert sum(len(g.findall(f"{SVG}path")) for g in layers) == 200
     meta = json.loads(root.find(f"{SVG}metadata").text)
@@ -350,7 +355,8 @@ def test_gcode_template_and_overrides(tmp_path):
 def test_multi_pen_gcode_pauses_between_pens(tmp_path):
     rgb = np.array([[0, 0, 0], [1, 0, 0], [0, 0, 0]], dtype=float)
     stipple = Stipple(np.array([[0.1, 0.1], [0.5, 0.5], [0.9, 0.9]]), rgb, 10, 10)
-    text = write_plot(make_plot(stipple, PlotOptions(pens="black,red")), tmp_path / "p.gcode")
+    options = PlotOptions(pens="black,red", pen_order="as-given")
+    text = write_plot(make_plot(stipple, options), tmp_path / "p.gcode")
     lines = text.read_text().splitlines()
     assert lines.count("M0") == 1
     assert lines.index("M0") > lines.index("; layer 2: pen red")

@@ -42,4 +42,4 @@ def test_plugin_command_adds_one_layer_per_pen(tmp_path):
         document = vpype_cli.execute(f"stipplr --pens black,red --paper a5 {path}")
     assert sum(len(layer) for layer in document.layers.values()) == 300
     names = [layer.property(vp.METADATA_FIELD_NAME) for layer in document.layers.values()]
-    assert names == ["black", "red"]
+    assert names == ["red", "black"]  # light inks first

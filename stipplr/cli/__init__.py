@@ -40,6 +40,7 @@ COMMAND_MODULES = (
     "stipple",
     "eval",
     "plot",
+    "separate",
     "batch",
     "engines",
     "models",

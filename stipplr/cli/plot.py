@@ -136,7 +136,12 @@ def stipple_for_plot(
     kwargs = settings.stipple_kwargs()
     points = settings.stipple.get("points", "auto")
     rgb = load_image(source)
-    dark = darkness(rgb, Tone.parse(kwargs["tone"]))
+    tone = Tone.parse(kwargs["tone"])
+    if len(options.pens) > 1:  # one ink map per pen; N is planned on their union
+        kwargs.update(pens=options.pens, mix=options.mix, gcr=options.gcr)
+        dark = union_ink(rgb, options, tone)
+    else:
+        dark = darkness(rgb, tone)
     engine, n_range = engine_range(kwargs)
     plan, options = plan_plot(dark, options, engine, points, kwargs["radius"], n_range, fmt)
     with engine_progress() as progress:
@@ -144,6 +149,15 @@ def stipple_for_plot(
             rgb, progress=progress, **{**kwargs, "points": plan.points, "engine": engine}
         )
     return stipple, dark, plan, options
+
+
+def union_ink(rgb: np.ndarray, options: PlotOptions, tone: Tone) -> np.ndarray:
+    """The coverage all pens together should reach: the sum of their ink maps (capped at
+    full coverage), which ``--points auto`` matches."""
+    from stipplr.penstipple import PenPlan, ink_maps
+
+    plan = PenPlan(options.pens, options.mix, options.gcr)
+    return np.clip(ink_maps(rgb, plan, tone).sum(axis=0), 0.0, 1.0)
 
 
 def report(written: Path, plot: Plot, chosen: InkPlan | None) -> None:

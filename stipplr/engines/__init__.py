@@ -6,8 +6,11 @@ An engine entry names a function ``f(darkness, n, *, seed=None, **options)`` tak
 hold ``n``, see :mod:`stipplr.engines.dither`) or an :class:`EngineResult` that also carries
 dot colours and meta. An engine that needs the photo's colours takes ``rgb``; one that
 reports progress takes ``progress(done, total)``; one that runs equal-size images together
-(the neural engine: one network batch) names a ``batch`` function taking lists. Entries are
-imported only when used, so listing engines never imports torch.
+(the neural engine: one network batch) names a ``batch`` function taking lists; one that
+can stipple several pens' ink maps *coupled* (each pen evenly spread, and all pens
+together) names a ``classes`` function ``g(densities, counts, *, seed=None, **options)``
+returning one (counts[p], 2) array per map. Entries are imported only when used, so
+listing engines never imports torch.
 
     from stipplr.engines import run_engine
     dots = run_engine("lbg", darkness, 5000, seed=1).xy
@@ -27,7 +30,9 @@ from stipplr.errors import OptionError
 
 MAX_POINTS = 2_000_000
 """The most dots any engine is asked for (memory is bounded by it)."""
-CALL_ARGUMENTS = frozenset({"darkness", "darks", "n", "seed", "rgb", "rgbs", "progress"})
+CALL_ARGUMENTS = frozenset(
+    {"darkness", "darks", "densities", "counts", "n", "seed", "rgb", "rgbs", "progress"}
+)
 """Parameters of the calling convention itself, not options."""
 
 Progress = Callable[[int, int], None]
@@ -60,7 +65,8 @@ class Engine:
     target: ``module:function`` with the calling convention above; batch: the same for
     lists of equal-size images, or None; n_range: the dot counts it takes; check: a
     ``module:function(n, options)`` that refuses what the engine cannot do before any work
-    (the neural engine loads its model there); hints: ``module:function(options) -> Hints``.
+    (the neural engine loads its model there); hints: ``module:function(options) -> Hints``;
+    classes: ``module:function`` of its coupled multi-class mode, or None.
     """
 
     name: str
@@ -70,6 +76,7 @@ class Engine:
     n_range: tuple[int, int] = (1, MAX_POINTS)
     check: str | None = None
     hints_target: str | None = None
+    classes: str | None = None
 
     def function(self) -> Callable[..., Any]:
         """The engine's function (imported on first use)."""
@@ -78,18 +85,25 @@ class Engine:
     def options(self) -> dict[str, Any]:
         """The options this engine takes, with their defaults (for help, presets, errors);
         the neural engine's model may take more (its ``check`` validates those)."""
-        params = inspect.signature(self.function()).parameters.values()
-        return {
-            p.name: p.default
-            for p in params
-            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in CALL_ARGUMENTS
-        }
+        return _keyword_options(self.function())
 
-    def validate(self, n: int, options: dict[str, Any]) -> None:
-        """Refuse an unknown option or a dot count outside ``n_range``, in one line."""
-        unknown = sorted(set(options) - set(self.options()))
+    def class_options(self) -> dict[str, Any]:
+        """The options of the coupled multi-class mode (empty when there is none)."""
+        return _keyword_options(_load(self.classes)) if self.classes else {}
+
+    def validate(self, n: int, options: dict[str, Any], coupled: bool = False) -> None:
+        """Refuse an unknown option or a dot count outside ``n_range``, in one line;
+        ``coupled``: the options of the multi-class mode, which the engine must have."""
+        if coupled and not self.classes:
+            can = [e.name for e in ENGINES.values() if e.classes]
+            raise OptionError(
+                f"engine {self.name!r} has no coupled multi-pen mode (use --mix independent, "
+                f"or --engine {'|'.join(can)})"
+            )
+        accepted = self.class_options() if coupled else self.options()
+        unknown = sorted(set(options) - set(accepted))
         if unknown and not self.check:  # an engine with a check (a model) checks its own
-            known = ", ".join(sorted(self.options())) or "none"
+            known = ", ".join(sorted(accepted)) or "none"
             raise OptionError(
                 f"engine {self.name!r} has no option(s) {', '.join(unknown)} (it has: {known})"
             )
@@ -141,6 +155,49 @@ class Engine:
         call = _call_arguments(batch, rgb=None, progress=progress)
         return [_as_result(r) for r in batch(darks, n, seed=seed, rgbs=rgbs, **call, **options)]
 
+    def run_classes(
+        self,
+        densities: Sequence[np.ndarray],
+        counts: Sequence[int],
+        *,
+        coupled: bool,
+        seed: int | None = None,
+        progress: Progress | None = None,
+        **options: Any,
+    ) -> list[np.ndarray]:
+        """One dot array per density map (``counts[p]`` dots each): the coupled mode, or
+        each map on its own (a different seed per map, so equal maps get different dots)."""
+        if coupled:
+            classes = _load(self.classes)
+            call = _call_arguments(classes, progress=progress)
+            return [
+                np.asarray(xy) for xy in classes(densities, counts, seed=seed, **call, **options)
+            ]
+        out = []
+        for index, (density, count) in enumerate(zip(densities, counts, strict=True)):
+            if count == 0 or float(np.max(density)) <= 0.0:
+                out.append(np.zeros((0, 2)))
+                continue
+            report = None if progress is None else _share(progress, index, len(counts))
+            own_seed = int(np.random.SeedSequence([seed or 0, index]).generate_state(1)[0])
+            out.append(self.run(density, count, seed=own_seed, progress=report, **options).xy)
+        return out
+
+
+def _share(progress: Progress, index: int, parts: int) -> Progress:
+    """``progress`` for part ``index`` of ``parts`` equal runs."""
+    return lambda done, total: progress(index * total + done, parts * total)
+
+
+def _keyword_options(function: Callable[..., Any]) -> dict[str, Any]:
+    """The keyword-only parameters of an engine function that are options, with defaults."""
+    params = inspect.signature(function).parameters.values()
+    return {
+        p.name: p.default
+        for p in params
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in CALL_ARGUMENTS
+    }
+
 
 def _load(target: str) -> Callable[..., Any]:
     """Import the ``module:attribute`` an entry names."""
@@ -183,6 +240,7 @@ for _entry in (
         "ccvt",
         "capacity-constrained power diagrams (Balzer 2009, de Goes 2012): best quality",
         "stipplr.engines.ccvt:ccvt",
+        classes="stipplr.engines.multiclass:ccvt_classes",
     ),
     Engine(
         "neural",

@@ -11,6 +11,8 @@ in source pixels. See shared/notes/stipple-quality.md for what the numbers mean.
   over their fair share).
 - Spectrum (:mod:`.spectrum`, flat fields): periodogram, radially averaged power (RAPS),
   anisotropy, main peak, low-frequency power and the strongest spike over its annulus.
+- Colour (:mod:`.colour`): mean and 95th-percentile CIEDE2000 between the blurred ink-model
+  composite of the dots (each in its pen's colour) and the blurred photo.
 - Structure (:mod:`.structure`): tile repetition (shift test, period search) and 4- / 6-fold
   bond-orientational order (lattice detector).
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from stipplr.metrics.colour import colour_error
 from stipplr.metrics.density import (
     CAPACITY_MAX_PIXELS,
     CAPACITY_PX_PER_H,
@@ -79,6 +82,7 @@ __all__ = [
     "bond_order",
     "capacities",
     "capacity_cv",
+    "colour_error",
     "evaluate",
     "find_repetition",
     "flat_spectrum",

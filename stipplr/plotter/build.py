@@ -18,13 +18,14 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from stipplr.dots import Stipple
+from stipplr.inks.nearest import dot_pens
 from stipplr.paper import Layout, fit
-from stipplr.plotter.document import Layer, Paths, PlotDocument
+from stipplr.plotter.document import Layer, Paths, Pen, PlotDocument
 from stipplr.plotter.frame import hpgl_frame
 from stipplr.plotter.ink import check_fits, ink_areas, knee_of, plot_coverage
 from stipplr.plotter.options import PlotOptions
 from stipplr.plotter.order import GREEDY_LIMIT, greedy_paths, hilbert_order, orient
-from stipplr.plotter.pens import assign_pens
+from stipplr.plotter.pens import make_pens
 from stipplr.plotter.shapes import SIZED_UP_TO, dot_kinds, dot_paths, tone_diameters
 from stipplr.plotter.stats import PlotStats, pen_up_distance, plot_stats
 from stipplr.plotter.tour import improve_route, repair
@@ -215,16 +216,29 @@ def dot_diameters(
     return np.full(len(stipple), size)
 
 
+def pen_order(pens: list[Pen], order: str) -> list[int]:
+    """Pen indices in drawing order: ``light-first`` (lightest ink first, so dark ink goes
+    on top) or ``as-given``."""
+    if order == "as-given":
+        return list(range(len(pens)))
+    lightness = [float(np.dot(pen.rgb, (0.2126, 0.7152, 0.0722))) for pen in pens]
+    return sorted(range(len(pens)), key=lambda i: -lightness[i])
+
+
 def layers(
     stipple: Stipple, options: PlotOptions, centres: np.ndarray, diameters: np.ndarray, fmt: str
 ) -> tuple[PlotDocument, PlotDocument]:
-    """The plot's layers in drawing order, and the same in the stipple's order."""
-    pens = options.make_pens()
-    owner = assign_pens(stipple.rgb, pens)
+    """The plot's layers in drawing order, and the same in the stipple's order (a pen
+    without dots gets no layer, so the plotter never pauses for it)."""
+    owner, inks = dot_pens(stipple, options.pens)
+    pens = make_pens(inks, options.pen_width)
     home = home_of(fmt, options.page, options.origin)[0]
     document, input_order = PlotDocument(*options.page), PlotDocument(*options.page)
-    for index, pen in enumerate(pens):
+    for index in pen_order(pens, options.pen_order):
+        pen = pens[index]
         mine = np.flatnonzero(owner == index)
+        if len(mine) == 0 and len(pens) > 1:
+            continue
         paths = dot_paths(
             centres[mine],
             diameters[mine],

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stipplr.inks.pensets import Pens, PenSet
 from stipplr.optionset import OptionSet, option
 from stipplr.paper import Paper
+from stipplr.penstipple import GCR_HELP, MIX_HELP, MIXES
 from stipplr.plotter.document import Pen
 from stipplr.plotter.frame import ORIGINS
-from stipplr.plotter.pens import Ink, Pens, make_pens
+from stipplr.plotter.pens import make_pens
 from stipplr.plotter.profiles import GcodeProfile, Profile
 from stipplr.plotter.shapes import DOT_KINDS
 from stipplr.units import Length, format_length
 from stipplr.validate import Choice, Flag, Number, Whole, invalid
 
 ORDERS = ("greedy", "input")
+PEN_ORDERS = ("light-first", "as-given")
 DEFAULT_PITCH = 0.8  # spiral pitch in pen widths: turns overlap, leaving no gaps
 POSITIVE = Number(0, above=True)
 DEFAULT_MAX_DOTS = 100_000  # the shipped network's largest count; about 8 h of AxiDraw time
@@ -44,11 +47,21 @@ class Drawing(OptionSet):
         Length(positive=True, example="0.3mm", what="pen width"),
         flag="--pen",
     )
-    pens: tuple[Ink, ...] = option(
+    pens: PenSet = option(
         "black",
-        "comma list of pen colours (CSS names or hex), one layer each",
+        "pens, one layer each: colours (cyan,magenta,yellow,black or hex), a pen set "
+        "(cmyk, black+grey, fineliner-6) or a pen-set .toml file; several pens separate "
+        "the photo's colours into one ink map per pen",
         Pens(),
         flag=True,
+    )
+    mix: str = option("auto", MIX_HELP, Choice(MIXES, noun="mix"), flag=True)
+    gcr: float = option(1.0, GCR_HELP, Number(0, 1), flag=True)
+    pen_order: str = option(
+        "light-first",
+        "light-first: layers from the lightest ink to the darkest (dark ink on top, as "
+        "printers do); as-given: the pen set's order",
+        Choice(PEN_ORDERS, noun="pen order"),
     )
     dot: str = option(
         "auto",
@@ -105,7 +118,8 @@ class Drawing(OptionSet):
         return DEFAULT_PITCH * self.pen_width if self.spiral_pitch is None else self.spiral_pitch
 
     def make_pens(self) -> list[Pen]:
-        """The :class:`Pen` of each of the pens, ``pen_width`` wide."""
+        """The :class:`Pen` of each of the pens (``pen_width`` wide unless the pen set
+        gives a width)."""
         return make_pens(self.pens, self.pen_width)
 
     def check(self) -> None:

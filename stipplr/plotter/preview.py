@@ -3,9 +3,11 @@
 Each pen's ink is the union of round nib stamps along its paths, rasterised on a grid
 supersampled so the nib is at least :data:`NIB_SUBPIXELS` wide, then box-filtered: a
 pixel's grey is the fraction of it the ink covers, so the preview's mean darkness is the
-plot's ink coverage at any size. Pens overprint by multiplying their colours. The page
-is drawn in strips, so memory is the picture plus one strip; a preview whose pixels
-would exceed the memory budget is refused before any file is written.
+plot's ink coverage at any size. The pens' coverages are mixed by the ink model
+(:func:`stipplr.inks.model.composite`: where inks overlap their colours multiply), so a
+plot with several pens previews as the colour picture it will draw. The page is drawn in
+strips, so memory is the picture plus one strip; a preview whose pixels would exceed the
+memory budget is refused before any file is written.
 
 ``--preview-scale`` is a resolution (``8``, ``8px/mm``, ``300dpi``; the default is 8
 px/mm, a 0.3 mm nib 2.4 px wide) or a viewing size (``1600px``: the long side).
@@ -24,7 +26,8 @@ from PIL import Image, ImageDraw
 
 from stipplr.atomic import atomic_path
 from stipplr.errors import OptionError
-from stipplr.plotter.document import Paths, PlotDocument, check_budget
+from stipplr.inks.model import composite
+from stipplr.plotter.document import Paths, Pen, PlotDocument, check_budget
 from stipplr.validate import Kind, invalid, is_number
 
 TRAVEL_COLOUR = (255, 170, 170)  # pen-up moves: light red, drawn under the ink
@@ -145,10 +148,16 @@ def check_preview(path: str | os.PathLike[str], page: tuple[float, float], scale
     return ppm
 
 
+def pen_colour(pen: Pen) -> tuple[int, int, int]:
+    """A plot pen's colour as the ink model takes it (0-255 sRGB)."""
+    return tuple(round(c * 255) for c in pen.rgb)
+
+
 def preview_image(
     document: PlotDocument, pixels_per_mm: float = DEFAULT_SCALE, travel: bool = False
 ) -> Image.Image:
-    """The page as an RGB image: every pen's ink anti-aliased at its true width."""
+    """The page as an RGB image: every pen's ink anti-aliased at its true width, the pens
+    mixed by the ink model (over the pen-up moves when ``travel``)."""
     ppm = float(pixels_per_mm)
     stamps = sum(len(layer.paths.points) for layer in document.layers) * 3
     w, h = preview_size((document.width, document.height), ppm, stamps)
@@ -161,17 +170,14 @@ def preview_image(
                 route = np.concatenate([[0j], stops, [0j]])
                 draw.line(list(zip(route.real, route.imag, strict=True)), TRAVEL_COLOUR, 1)
     rgb = np.asarray(canvas, dtype=np.float32) / 255
-    nibs = [
-        (Nib.of(layer.paths, layer.pen.width, ppm), np.asarray(layer.pen.rgb, np.float32))
-        for layer in document.layers
-        if len(layer.paths)
-    ]
-    ss = max((nib.ss for nib, _ in nibs), default=1)
+    inked = [layer for layer in document.layers if len(layer.paths)]
+    nibs = [Nib.of(layer.paths, layer.pen.width, ppm) for layer in inked]
+    colours = [pen_colour(layer.pen) for layer in inked]
+    ss = max((nib.ss for nib in nibs), default=1)
     strip = max(1, STRIP_SUBPIXELS // (w * ss * ss))
-    for top in range(0, h, strip):
+    for top in range(0, h if nibs else 0, strip):
         rows = slice(top, min(h, top + strip))
-        for nib, ink in nibs:
-            rgb[rows] *= 1 - nib.alpha(w, rows)[..., None] * (1 - ink)
+        rgb[rows] *= composite(np.stack([nib.alpha(w, rows) for nib in nibs]), colours)
     return Image.fromarray(np.rint(rgb * 255).astype(np.uint8))
 
 
