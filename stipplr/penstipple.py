@@ -12,23 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from stipplr.cells import cell_colours
 from stipplr.engines import Engine, Progress
 from stipplr.errors import OptionError
 from stipplr.inks.nearest import nearest_pens
-from stipplr.inks.pensets import PenSet, parse_pen_set
+from stipplr.inks.pensets import MIXES, PenSet, parse_pen_set
 from stipplr.inks.separation import separate
 from stipplr.tone import Tone, darkness, luminance, shape_tone
 from stipplr.validate import Choice, Number
 
-MIXES = ("auto", "coupled", "independent", "nearest")
-MIX_HELP = (
-    "how pens share the dots: coupled (each pen and all pens evenly spread; engines with a "
-    "multi-class mode), independent (each pen on its own), nearest (0.1: a grey stipple, "
-    "each dot to the nearest pen); auto: coupled when the engine can"
-)
-GCR_HELP = "grey-component replacement: share of neutral tones the black pen takes (0-1)"
+SMOOTHING = 0.5  # a pen's map is blurred by this many of its own dot spacings
 
 
 @dataclass(frozen=True)
@@ -89,6 +84,16 @@ def ink_maps(rgb: np.ndarray, plan: PenPlan, tone: Tone) -> np.ndarray:
     return np.stack([shape_tone(c, luminance(rgb), tone) for c in coverage])
 
 
+def smooth_to_spacing(coverage: np.ndarray, n: int) -> np.ndarray:
+    """A pen's ink map blurred by half the mean spacing of its ``n`` dots: a pen with few
+    dots cannot draw finer detail, and specks smaller than its spacing would leave its
+    dots clumped on them (``stipplr.metrics`` judges spacing on the same smoothing)."""
+    if n == 0:
+        return coverage
+    sigma = SMOOTHING * float(np.sqrt(coverage.size / n))
+    return ndimage.gaussian_filter(coverage, sigma, mode="reflect") if sigma > 0.5 else coverage
+
+
 @dataclass(frozen=True)
 class PenDots:
     """Dots placed with pens: centres (N, 2) in [0, 1], each dot's pen, the union's
@@ -123,7 +128,12 @@ def place_pen_dots(
     if counts.sum() == 0:  # no ink at all: no dots (the API warns)
         return PenDots(np.zeros((0, 2)), np.zeros(0, np.int64), union, 0.0)
     per_pen = engine.run_classes(
-        list(maps), counts.tolist(), coupled=plan.coupled, seed=seed, progress=progress, **options
+        [smooth_to_spacing(m, c) for m, c in zip(maps, counts, strict=True)],
+        counts.tolist(),
+        coupled=plan.coupled,
+        seed=seed,
+        progress=progress,
+        **options,
     )
     xy = np.concatenate([np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in per_pen])
     pen = np.repeat(np.arange(len(per_pen)), [len(p) for p in per_pen])

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from stipplr.cli import app
 from stipplr.errors import OptionError
 from stipplr.inks import composite, parse_pen_set, pen_set_names, separate
-from stipplr.inks.separation import black_pen
+from stipplr.inks.separation import black_pen, black_point
 
 CSS_CMYK = "cyan,magenta,yellow,black"
 runner = CliRunner()
@@ -95,16 +95,19 @@ def test_grey_pen_carries_light_greys_of_black_and_grey() -> None:
     assert dark[1] > 0.5  # dark grey needs black
 
 
-@pytest.mark.parametrize("pens", ["cmyk", "fineliner-6", "red,green,blue,black", CSS_CMYK])
-def test_separation_reproduces_reachable_colours(pens: str) -> None:
+@pytest.mark.parametrize(
+    ("pens", "worst"),
+    [("cmyk", 0.06), ("fineliner-6", 0.1), (CSS_CMYK, 0.01), ("red,green,blue,black", 0.1)],
+)
+def test_separation_mixes_back_to_the_photo(pens: str, worst: float) -> None:
     rng = np.random.default_rng(3)
-    colours = rng.random((200, 3))
+    colours = rng.random((300, 3))
     pen_set = parse_pen_set(pens)
     result = separate(colours[None], pen_set)
     mixed = composite(result.coverage[:, 0], [ink.rgb for ink in pen_set])
-    # colours the pens can reach come back closely (the lattice interpolates between solves)
-    reach = composite(separate(mixed[None], pen_set).coverage[:, 0], [i.rgb for i in pen_set])
-    assert np.abs(reach - mixed).mean() < 0.01
+    aim = black_point(colours, np.array(pen_set[black_pen(pen_set)].rgb) / 255)
+    # mean error over random colours, out-of-gamut ones included (their nearest mixture)
+    assert np.abs(mixed - aim).mean() < worst
     assert result.coverage.min() >= 0 and result.coverage.max() <= 1
 
 

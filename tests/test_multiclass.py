@@ -135,3 +135,28 @@ def test_white_photo_with_pens_gives_no_dots_no_layers_and_a_warning():
         warnings.simplefilter("ignore")
         plot = make_plot(result, PlotOptions(pens="cmyk"))
     assert plot.document.layers == []
+
+
+def test_plot_command_with_pens_writes_one_layer_per_pen_light_first(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from stipplr.cli import app
+
+    photo = tmp_path / "colours.png"
+    Image.fromarray((colour_photo() * 255).astype(np.uint8)).save(photo)
+    out, preview = tmp_path / "plot.svg", tmp_path / "preview.png"
+    args = ["plot", str(photo), "-o", str(out), "--pens", "cmyk", "--engine", "ccvt"]
+    args += ["--points", "400", "--paper", "a6", "--preview", str(preview), "-E", "iterations=6"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "layers: 1. yellow" in result.output and "4 pen(s)" in result.output
+    labels = [
+        g.get("{http://www.inkscape.org/namespaces/inkscape}label")
+        for g in ET.parse(out).getroot().findall("{http://www.w3.org/2000/svg}g")
+    ]
+    assert labels == ["1 yellow", "!2 cyan", "!3 magenta", "!4 black"]
+    pixels = np.asarray(Image.open(preview).convert("RGB"), dtype=float)
+    assert (pixels[..., 2] < pixels[..., 0] - 60).any()  # yellow ink shows in the preview

@@ -13,9 +13,8 @@ from stipplr.cli import options as o
 from stipplr.cli.common import cli_errors
 from stipplr.images import load_image
 from stipplr.inks.files import write_separation
-from stipplr.inks.pensets import Pens
+from stipplr.inks.pensets import GCR_HELP, Pens
 from stipplr.inks.separation import separate
-from stipplr.penstipple import GCR_HELP
 from stipplr.validate import Number
 
 

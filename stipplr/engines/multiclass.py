@@ -46,6 +46,8 @@ from stipplr.engines.power import (
 )
 from stipplr.errors import OptionError
 
+MOVE_HALVINGS = 3  # a coupled move one diagram cannot follow is halved at most this often
+
 
 @dataclass
 class Diagram:
@@ -57,7 +59,6 @@ class Diagram:
     grid: PowerGrid | None = None
     weights: np.ndarray | None = None
     state: Cells | None = None
-    best: float = np.inf
     stale: bool = True  # its dots moved since ``state`` was computed
 
     def shape_at(self, step: int) -> tuple[int, int]:
@@ -161,6 +162,7 @@ def relax_classes(
     """The coupled iterations; returns the dots (source px)."""
     diagrams = [*classes, everyone]
     over = OVER_RELAX
+    pull = union_pull(classes, len(pts), weight)
     for step in range(iterations):
         exact = step % EXACT_EVERY == 0
         for d in diagrams:
@@ -169,27 +171,52 @@ def relax_classes(
         if revived:
             everyone.stale = True
             everyone.update(step, pts, exact=True)
-        for d in diagrams:
-            d.best = min(d.best, d.error())
         own = np.empty_like(pts)
         for d in classes:
             own[d.members] = d.state.centroid
-        goal = (1 - weight) * own + weight * everyone.state.centroid
-        target = np.clip(pts + over * (goal - pts), 0.0, everyone.grid.size)
-        trials = [_weight_step(d, pts, target, exact) for d in diagrams]
+        goal = (1 - pull[:, None]) * own + pull[:, None] * everyone.state.centroid
         h = float(np.sqrt(np.prod(everyone.grid.size) / len(pts)))
         rms = float(np.sqrt(np.mean(np.sum((goal - pts) ** 2, axis=1)))) / h
-        if any(t is None for t in trials):  # the states still hold: nothing moved
+        moved = _coupled_step(diagrams, pts, pts + over * (goal - pts), exact)
+        if moved is None:  # the states still hold: nothing moved
             over = max(0.5, 0.7 * over)
         else:
-            for d, (weights, state) in zip(diagrams, trials, strict=True):
-                d.weights, d.state = weights, state
-            pts = target
+            pts = moved
         if progress is not None:
             progress(iterations if rms < tol else step + 1, iterations)
         if rms < tol:
             break
     return pts
+
+
+def union_pull(classes: list[Diagram], n: int, weight: float) -> np.ndarray:
+    """Each dot's share of the union's centroid in its move: ``weight``, scaled down for a
+    pen with less than its equal share of the dots (min(1, P n_p / N)). A sparse pen
+    hardly shapes the union, which the dense pens keep even by moving away from its dots,
+    while the union's pull would cost its own few dots their spacing."""
+    pull = np.empty(n)
+    for d in classes:
+        pull[d.members] = weight * min(1.0, len(classes) * len(d.members) / n)
+    return pull
+
+
+def _coupled_step(
+    diagrams: list[Diagram], pts: np.ndarray, target: np.ndarray, exact: bool
+) -> np.ndarray | None:
+    """Move the dots towards ``target`` and take every diagram's weight step; where one
+    diagram's step cannot be kept within bounds (the other diagrams' pull moved its dots
+    too far), the move is halved and tried again (MOVE_HALVINGS times). Returns the new
+    dots (the diagrams updated) or None (nothing changed)."""
+    size = diagrams[-1].grid.size
+    for _ in range(MOVE_HALVINGS + 1):
+        target = np.clip(target, 0.0, size)
+        trials = [_weight_step(d, pts, target, exact) for d in diagrams]
+        if all(t is not None for t in trials):
+            for d, (weights, state) in zip(diagrams, trials, strict=True):
+                d.weights, d.state = weights, state
+            return target
+        target = pts + 0.5 * (target - pts)
+    return None
 
 
 def _weight_step(d: Diagram, pts: np.ndarray, target: np.ndarray, exact: bool):
@@ -202,7 +229,10 @@ def _weight_step(d: Diagram, pts: np.ndarray, target: np.ndarray, exact: bool):
     rhs = d.capacity - state.mass - moved_mass(d.grid, state.edge, mine, goal - mine)
     cap = STEP_CAP * neighbour_distance(adjacency, mine) ** 2
     dw = limit_step(newton_direction(laplacian(adjacency), rhs), adjacency, cap)
-    trial = _backtrack(d.grid, state, goal, d.weights, dw, d.capacity, d.best, exact)
+    # bound the step by the diagram's current capacity error, not its best so far: the
+    # other diagrams' pulls raise it between steps, and a step that lowers it again must
+    # not be refused for missing an old best
+    trial = _backtrack(d.grid, state, goal, d.weights, dw, d.capacity, d.error(), exact)
     return None if trial is None else (trial[1], trial[2])
 
 

@@ -29,6 +29,14 @@ RULE = (
     "(cmyk, black+grey, fineliner-6) or a pen-set .toml file"
 )
 MAX_PENS = 16
+MIXES = ("auto", "coupled", "independent", "nearest")
+GCR_HELP = "grey-component replacement: share of neutral tones the black pen takes (0-1)"
+MIX_HELP = (
+    "how pens share the dots: coupled (each pen and all pens evenly spread; engines with a "
+    "multi-class mode), independent (each pen on its own), nearest (0.1: a grey stipple, "
+    "each dot to the nearest pen); auto: coupled when the engine can"
+)
+
 PEN_KEYS = {"name", "colour", "color", "width"}
 
 

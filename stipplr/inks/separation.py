@@ -7,7 +7,9 @@ the ink model (:mod:`stipplr.inks.model`), reproduce the photo's colours from af
   gcr = 1 (the default) a neutral grey is black dots only, with gcr = 0 the chromatic
   pens balance it. For ideal CMYK inks this is the classic C = (C' - K) / (1 - K); with
   real inks the classic split is only a start, and the joint solve below lowers black
-  where the other pens could not reach the colour beside it.
+  where the other pens could not reach the colour beside it. The photo's black is
+  mapped to the black pen's own colour (black-point compensation, as colour management
+  does), so black areas are black dots only, not a black pen with all others under it.
 - **Non-negative unmixing.** All pens' coverages a in [0, 1] minimise the squared error
   of the mixture in sRGB values plus a small *grain* cost sum_p a_p d_p / (1.05 - d_p)
   (d_p: the pen's darkness against the paper), so that among mixtures of equal colour
@@ -123,6 +125,7 @@ def coverage_table(
     cost = grain_cost(reflect)
     first = np.zeros_like(upper)
     if black is not None:
+        target = black_point(target, reflect[black])
         k_absorb = 1.0 - reflect[black]
         k = gcr * np.clip(np.min((1.0 - target) / k_absorb, axis=1), 0.0, 1.0)
         upper[:, black], cost[black] = k, -GRAIN  # black up to its GCR share, and preferred
@@ -136,6 +139,12 @@ def coverage_table(
     table = cover.T.reshape(len(colours), LATTICE, LATTICE, LATTICE)
     table.flags.writeable = False
     return table
+
+
+def black_point(colours: np.ndarray, black: np.ndarray) -> np.ndarray:
+    """Colours mapped so that the photo's black is the black pen's colour ``black`` and
+    white stays the paper (black-point compensation): the colours the pens aim for."""
+    return black + (1.0 - black) * colours
 
 
 def grain_cost(reflect: np.ndarray) -> np.ndarray:

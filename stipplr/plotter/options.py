@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stipplr.inks.pensets import Pens, PenSet
+from stipplr.inks.pensets import GCR_HELP, MIX_HELP, MIXES, Pens, PenSet
 from stipplr.optionset import OptionSet, option
 from stipplr.paper import Paper
-from stipplr.penstipple import GCR_HELP, MIX_HELP, MIXES
 from stipplr.plotter.document import Pen
 from stipplr.plotter.frame import ORIGINS
 from stipplr.plotter.pens import make_pens

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -48,24 +48,29 @@ class PlotStats:
     lift_s: float = 0.24
     coverage: float | None = None
     darkness: float | None = None
+    layers: tuple[tuple[str, int], ...] = ()  # (pen, dots) per layer, in drawing order
 
     def with_ink(self, coverage: float | None, darkness: float | None) -> PlotStats:
         """These statistics with the predicted ink coverage and the image's darkness."""
         return replace(self, coverage=coverage, darkness=darkness)
 
-    def to_dict(self) -> dict[str, float | int | str | None]:
+    def to_dict(self) -> dict[str, Any]:
         """Plain values for metadata (distances rounded to 0.1 mm, time to 0.1 s)."""
         fine = ("coverage", "darkness", "lift_s")
-        return {
+        values = {
             k: round(v, 4 if k in fine else 1) if isinstance(v, float) else v
             for k, v in asdict(self).items()
         }
+        return {**values, "layers": [[pen, n] for pen, n in self.layers]}
 
     def lines(self) -> list[str]:
         """Human-readable summary, one fact per line."""
         minutes, seconds = divmod(round(self.time_s), 60)
         hours, minutes = divmod(minutes, 60)
         lines = [f"dots: {self.dots} on {self.pens} pen(s), {self.pen_lifts} pen lifts"]
+        if len(self.layers) > 1:
+            order = ", ".join(f"{i}. {pen} {n}" for i, (pen, n) in enumerate(self.layers, 1))
+            lines.append(f"layers: {order} (a pause for the pen change before each)")
         if self.coverage is not None:
             dark = "unknown" if self.darkness is None else f"{100 * self.darkness:.1f} %"
             lines.append(
@@ -169,4 +174,5 @@ def plot_stats(
         time_s=float(time_s),
         home=home[1],
         lift_s=drop + lift,
+        layers=tuple((layer.pen.name, len(layer.paths)) for layer in document.layers),
     )
