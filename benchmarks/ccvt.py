@@ -2,6 +2,7 @@
 
     python benchmarks/ccvt.py            # photos at N = 1000, 5000, 20000; speed; N up to 100 000
     python benchmarks/ccvt.py --quick    # two photos, N = 1000 and 5000, short time series
+    python benchmarks/ccvt.py --device cpu torch-cpu   # ccvt's numpy and torch paths side by side
 
 Table 1: every sample photo at each N, the three engines side by side, measured with
 ``stipplr.metrics.evaluate`` (tone PSNR at blur sigma = 1 h, capacity CV, adaptive spacing
@@ -10,13 +11,17 @@ mean / 1st percentile, clumped = ratio < 0.5) and the issue's floors for ccvt (c
 clumped <= 0.1 %). Table 2: the speed cases (640x427 at N = 5000, a photo upscaled to
 1280x854 at N = 20000). Table 3: time against N on the upscaled photo. "wall s" is what the
 floors are about; "cpu s" (process time, all threads) shows how much of it was other work
-on a shared machine.
+on a shared machine. ``--device`` runs ccvt once per device (``-E device=``: cpu is the
+numpy path, torch-cpu the torch code on the CPU, cuda), as rows "ccvt" (the first device)
+and "ccvt <device>"; each ccvt row is checked against the floors.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +35,19 @@ from stipplr.metrics import evaluate
 from stipplr.tone import Tone, darkness
 
 PHOTOS = Path(__file__).resolve().parent.parent / "examples" / "photos"
-ENGINES = {"ccvt": ccvt, "voronoi": voronoi, "lbg": lbg}
 SEED = 1
+Engines = dict[str, Callable[..., np.ndarray]]
+
+
+def engines(devices: list[str]) -> Engines:
+    """ccvt once per device ("ccvt", then "ccvt <device>"), then voronoi and lbg; each ccvt
+    is warmed up once so that importing torch is not timed."""
+    table: Engines = {}
+    for index, device in enumerate(devices):
+        engine = partial(ccvt, device=device)
+        engine(np.ones((16, 16)), 4, iterations=2)
+        table["ccvt" if index == 0 else f"ccvt {device}"] = engine
+    return table | {"voronoi": voronoi, "lbg": lbg}
 
 
 def photo_darkness(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
@@ -42,10 +58,10 @@ def photo_darkness(path: Path, size: tuple[int, int] | None = None) -> np.ndarra
     return np.clip(dark, 0.0, 1.0)
 
 
-def run(engine: str, dark: np.ndarray, n: int, score: bool = True) -> dict[str, float]:
+def run(engine: Callable[..., np.ndarray], dark: np.ndarray, n: int, score: bool = True) -> dict:
     """One engine run: wall and cpu seconds, plus the metrics when ``score``."""
     wall, cpu = time.perf_counter(), time.process_time()
-    xy = ENGINES[engine](dark, n, seed=SEED)
+    xy = engine(dark, n, seed=SEED)
     result = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
     assert xy.shape == (n, 2), f"{engine} returned {xy.shape} for N = {n}"
     return result | (evaluate(dark, xy) if score else {})
@@ -67,7 +83,7 @@ def floors(ours: dict, voro: dict, lbg_: dict) -> str:
     return "ok" if not misses else "MISS " + ",".join(misses)
 
 
-def quality_table(photos: list[Path], counts: list[int]) -> None:
+def quality_table(table: Engines, photos: list[Path], counts: list[int]) -> None:
     print(
         "| photo | size | N | engine | wall s | cpu s | PSNR dB | capacity CV | spacing mean"
         " | spacing p1 | clumped % | ccvt floors |"
@@ -77,19 +93,19 @@ def quality_table(photos: list[Path], counts: list[int]) -> None:
         dark = photo_darkness(path)
         size = f"{dark.shape[1]}x{dark.shape[0]}"
         for n in counts:
-            rows = {name: run(name, dark, n) for name in ENGINES}
-            verdict = floors(rows["ccvt"], rows["voronoi"], rows["lbg"])
+            rows = {name: run(engine, dark, n) for name, engine in table.items()}
             for name, r in rows.items():
+                verdict = floors(r, rows["voronoi"], rows["lbg"])
                 print(
                     f"| {path.stem} | {size} | {n} | {name} | {r['wall']:.2f} | {r['cpu']:.2f}"
                     f" | {r['psnr_db']:.2f} | {r['capacity_cv']:.3f} | {r['spacing_mean']:.3f}"
                     f" | {r['spacing_p1']:.3f} | {100 * r['clumped']:.2f}"
-                    f" | {verdict if name == 'ccvt' else ''} |",
+                    f" | {verdict if name.startswith('ccvt') else ''} |",
                     flush=True,
                 )
 
 
-def speed_table(photo: Path) -> None:
+def speed_table(table: Engines, photo: Path) -> None:
     print("\n| case | engine | wall s | cpu s | limit s | PSNR dB | capacity CV | spacing mean |")
     print("|---|---|---|---|---|---|---|---|")
     cases = [
@@ -98,24 +114,24 @@ def speed_table(photo: Path) -> None:
     ]
     for label, size, n, limit in cases:
         dark = photo_darkness(photo, size)
-        for name in ENGINES:
-            r = run(name, dark, n)
+        for name, engine in table.items():
+            r = run(engine, dark, n)
             print(
                 f"| {label} | {name} | {r['wall']:.2f} | {r['cpu']:.2f}"
-                f" | {limit if name == 'ccvt' else ''} | {r['psnr_db']:.2f}"
+                f" | {limit if name.startswith('ccvt') else ''} | {r['psnr_db']:.2f}"
                 f" | {r['capacity_cv']:.3f} | {r['spacing_mean']:.3f} |",
                 flush=True,
             )
 
 
-def scaling_table(photo: Path, counts: list[int]) -> None:
+def scaling_table(table: Engines, photo: Path, counts: list[int]) -> None:
     dark = photo_darkness(photo, (854, 1280))
-    print("\n| N (1280x854) | " + " | ".join(f"{e} wall s (cpu s)" for e in ENGINES) + " |")
-    print("|---|" + "---|" * len(ENGINES))
+    print("\n| N (1280x854) | " + " | ".join(f"{e} wall s (cpu s)" for e in table) + " |")
+    print("|---|" + "---|" * len(table))
     for n in counts:
         cells = []
-        for name in ENGINES:
-            r = run(name, dark, n, score=False)
+        for engine in table.values():
+            r = run(engine, dark, n, score=False)
             cells.append(f"{r['wall']:.2f} ({r['cpu']:.2f})")
         print(f"| {n} | " + " | ".join(cells) + " |", flush=True)
 
@@ -123,15 +139,19 @@ def scaling_table(photo: Path, counts: list[int]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short version")
+    parser.add_argument(
+        "--device", nargs="+", default=["cpu"], help="ccvt devices: cpu torch-cpu cuda auto"
+    )
     args = parser.parse_args()
+    table = engines(args.device)
     photos = sorted(PHOTOS.glob("*.jpg"))
     if args.quick:
-        quality_table(photos[:2], [1000, 5000])
-        scaling_table(PHOTOS / "coffee.jpg", [1000, 5000, 20000])
+        quality_table(table, photos[:2], [1000, 5000])
+        scaling_table(table, PHOTOS / "coffee.jpg", [1000, 5000, 20000])
         return
-    quality_table(photos, [1000, 5000, 20000])
-    speed_table(PHOTOS / "coffee.jpg")
-    scaling_table(PHOTOS / "coffee.jpg", [1000, 5000, 20000, 50000, 100000])
+    quality_table(table, photos, [1000, 5000, 20000])
+    speed_table(table, PHOTOS / "coffee.jpg")
+    scaling_table(table, PHOTOS / "coffee.jpg", [1000, 5000, 20000, 50000, 100000])
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Flat-field structure of every engine: RAPS / anisotropy plots, dot crops and a table.
 
     python benchmarks/spectra.py [--quick] [--out benchmarks/out] [--engines dither lbg]
+    python benchmarks/spectra.py --figure docs/images/flat-field-spectra.png   # README's picture
 
 Fields: uniform grey at 10, 30, 50, 80 and 100 % ink and a linear ramp (0 to 100 % ink,
 left to right), 512 x 512 px with N = 16 384 dots: a dither cell of exactly 4 px, so solid
@@ -10,17 +11,20 @@ and neural through ``stipplr.stipple``.
 
 Writes ``spectrum_<field>.png`` (RAPS and anisotropy over frequency in cycles per mean
 spacing h), ``dots_<field>.png`` (a 128 px corner of each engine's dots, 4x) and
-``spectra.md`` (the table) to the output folder. Columns (``stipplr.metrics``): spacing
-mean (nearest-neighbour distance over the hexagonal spacing), main peak height of the
-RAPS, low-frequency power (RAPS below 0.5 / h), spike (strongest single frequency over its
-annulus mean; random sets ~11-13), repeat (best shift test over shifts of 8 h up to 60 %
-of the field; random ~3-4 %, a set on a lattice with fill f ~f), tile (the shift test at
-the dither's threshold-tile period, 128 cells), psi4 local / global and psi6 local (bond
-order: square lattice 1 / 1 / 0, hexagonal 0 / 0 / 1, Poisson ~0.42 / 0 / 0.43). The ramp's
-spectrum mixes densities: its low-frequency power is the ramp itself, and its spike is
-taken above the low band (the ramp's own Fourier series dominates below). Floors (exit code 1
-when broken): voronoi, lbg and ccvt spike <= 25 on every grey field, ccvt spacing mean >=
-0.88. Needs matplotlib (the benchmark extra).
+``spectra.md`` (the table) to the output folder. Columns (``stipplr.metrics``): spacing mean
+(nearest-neighbour distance over the hexagonal spacing), main peak height of the RAPS,
+low-frequency power (RAPS below 0.5 / h), spike (strongest single frequency over its annulus
+mean; random sets ~11-13), repeat (best shift test over shifts of 8 h up to 60 % of the
+field; random ~3-4 %, a set on a lattice with fill f ~f), tile (the shift test at the
+dither's threshold-tile period, 128 cells: the engine's hexagonal cells for dither, the
+square cells the relaxers start from for the others), psi4 local / global and psi6 local
+(bond order: square lattice 1 / 1 / 0, hexagonal 0 / 0 / 1, Poisson ~0.42 / 0 / 0.43). The
+ramp's spectrum mixes densities: its low-frequency power is the ramp itself, and its spike
+is taken above the low band (the ramp's own Fourier series dominates below). Floors (exit
+code 1 when broken): voronoi, lbg and ccvt spike <= 25 on every grey field, ccvt spacing
+mean >= 0.88. ``--figure PATH`` also writes one compact picture of the 50 % field: per
+engine a zoomed patch of its dots and its periodogram (the README's figure). Needs
+matplotlib (the benchmark extra).
 """
 
 from __future__ import annotations
@@ -47,6 +51,10 @@ SPACING_FLOOR = {"ccvt": 0.88}
 FLOORED = ("voronoi", "lbg", "ccvt")
 CROP = 128  # px of the field shown in the dot pictures
 ZOOM = 4
+FIGURE_FIELD = "50%"
+FIGURE_SPACINGS = 12  # the figure's dot patches are this many mean spacings wide
+FIGURE_FREQUENCY = 1.5  # its periodograms reach this many cycles per mean spacing
+FIGURE_COLOURS = 32  # palette size of the saved figure (keeps the PNG small)
 
 Run = Callable[[np.ndarray, int, int], np.ndarray]
 
@@ -112,7 +120,8 @@ def measure(engine: str, run: Run, name: str, dark: np.ndarray, n: int, seed: in
     seconds = time.perf_counter() - start
     shape = dark.shape
     spectrum = metrics.flat_spectrum(xy)
-    period = dither_grid(dark, n).cell_px * bluenoise.DEFAULT_SIZE
+    hexagonal = engine == "dither"  # the engine packs its cells hexagonally
+    period = dither_grid(dark, n, hexagonal=hexagonal).cell_px * bluenoise.DEFAULT_SIZE
     return Row(
         engine=engine,
         field=name,
@@ -202,6 +211,47 @@ def dot_picture(rows: list[Row], name: str, side: int, out: Path) -> None:
     canvas.save(out / f"dots_{name.rstrip('%')}.png")
 
 
+def figure(rows: list[Row], side: int, path: Path) -> None:
+    """One engine per column: a patch of its dots over its periodogram (log power, centre:
+    zero frequency, axes in cycles per mean spacing h), titled with its spike ratio; saved
+    as a small palette PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, axes = plt.subplots(2, len(rows), figsize=(1.9 * len(rows), 4.0), squeeze=False)
+    for (top, bottom), row in zip(axes.T, rows, strict=True):
+        n = len(row.xy)
+        patch = FIGURE_SPACINGS / np.sqrt(n)
+        inside = np.all(row.xy < patch, axis=1)
+        top.scatter(*(row.xy[inside] / patch).T, s=6, c="k", linewidths=0)
+        top.set(xlim=(0, 1), ylim=(1, 0), aspect="equal", xticks=[], yticks=[])
+        top.set_title(f"{row.engine}\nspike {row.spike:.0f}x", fontsize=9)
+        k_max = int(round(FIGURE_FREQUENCY * np.sqrt(n)))
+        power = metrics.periodogram(row.xy, k_max)
+        reach = k_max / np.sqrt(n)
+        bottom.imshow(
+            np.log10(np.maximum(power.T, 1e-2)),
+            cmap="gray_r",
+            vmin=-1,
+            vmax=1.5,
+            extent=(-reach, reach, -reach, reach),
+            interpolation="antialiased",
+        )
+        bottom.set_xticks([-1, 0, 1])
+        bottom.set_yticks([-1, 0, 1] if row is rows[0] else [])
+        bottom.tick_params(labelsize=7)
+    axes[1, 0].set_ylabel("cycles / h", fontsize=8)
+    fig.suptitle(f"{FIGURE_FIELD} grey, {side} x {side} px, N = {len(rows[0].xy)}", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    image = Image.open(path).convert("RGB").quantize(FIGURE_COLOURS)
+    image.save(path, optimize=True)
+
+
 def main() -> int:
     """Run every engine on every field; write plots, pictures and the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -211,6 +261,7 @@ def main() -> int:
         "--engines", nargs="+", default=["dither", "voronoi", "lbg", "ccvt", "neural"]
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--figure", type=Path, help=f"also write the {FIGURE_FIELD} figure here")
     args = parser.parse_args()
     side, n = QUICK if args.quick else FULL
     args.out.mkdir(parents=True, exist_ok=True)
@@ -225,6 +276,8 @@ def main() -> int:
             print(lines[-1], flush=True)
         plot_spectra(rows, name, args.out)
         dot_picture(rows, name, side, args.out)
+        if args.figure is not None and name == FIGURE_FIELD:
+            figure(rows, side, args.figure)
         everything += rows
     failures = floor_failures(everything)
     lines.append("\nFloors: " + ("; ".join(failures) if failures else "all met"))

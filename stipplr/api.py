@@ -92,7 +92,11 @@ def make_request(
         raise OptionError(f"--model only applies to the neural engine, not {chosen.name!r}")
     tone = Tone.from_dict(tone) if isinstance(tone, dict) else (tone or Tone())
     inks = None if pens is None else pen_plan(pens, mix, gcr, chosen, tone)
-    chosen.validate(n, options, coupled=bool(inks and inks.coupled))
+    coupled = bool(inks and inks.coupled)
+    accepted = chosen.class_options() if coupled else chosen.options()
+    if model is None and "device" in accepted and "model" not in accepted:
+        options.setdefault("device", device)  # an engine with a torch backend (ccvt)
+    chosen.validate(n, options, coupled=coupled)
     radius = None if radius is None else radius_range(radius)
     return Request(chosen, n, seed, tone, radius, options, inks)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sparse
 from scipy.spatial import Voronoi
 
-from stipplr.engines.ccvt import ccvt, hilbert_index, schedule
+import stipplr.engines.ccvt as ccvt_module
+from stipplr.engines.ccvt import ccvt, default_iterations, hilbert_index, repulsion, schedule
 from stipplr.engines.power import cells, hessian, power_grid
 from stipplr.engines.voronoi import voronoi
 from stipplr.errors import OptionError
@@ -184,3 +186,32 @@ def test_hilbert_index_is_a_path_of_unit_steps():
     order = np.argsort(d)
     steps = np.abs(np.diff(xs.ravel()[order])) + np.abs(np.diff(ys.ravel()[order]))
     assert (steps == 1).all()
+
+
+def test_repulsion_pushes_only_pairs_nearer_than_their_neighbours():
+    hexagon = np.array([[np.cos(a), np.sin(a)] for a in np.arange(6) * np.pi / 3])
+    pts = np.vstack([[0.0, 0.0], hexagon, [0.3, 0.0]])  # a centre, its ring, an intruder
+    ring = np.zeros((8, 8))
+    ring[0, 1:7] = ring[1:7, 0] = 1.0
+    alone = sparse.csr_matrix(ring[:7, :7])
+    assert np.allclose(repulsion(alone, pts[:7], np.ones(7), 1.0), 0)  # evenly spaced
+    ring[0, 7] = ring[7, 0] = 1.0
+    push = repulsion(sparse.csr_matrix(ring), pts, np.ones(8), 1.0)
+    assert push[7, 0] > 0 and push[0, 0] < 0  # the close pair moves apart along x
+    assert np.allclose(push[1:7], 0) and np.allclose(push[[0, 7], 1], 0)
+    assert abs(push[7, 0]) <= ccvt_module.PUSH_CAP + 1e-12
+
+
+def test_the_spacing_push_evens_the_spacing(monkeypatch):
+    dark = portrait()
+    pushed = ccvt(dark, 400, seed=3)
+    monkeypatch.setattr(ccvt_module, "REPEL", 0.0)
+    plain = ccvt(dark, 400, seed=3)
+    assert spacing_ratios(dark, pushed).mean() > spacing_ratios(dark, plain).mean() + 0.005
+    assert capacity_cv(dark, pushed) < 1.1 * capacity_cv(dark, plain)
+
+
+def test_few_dots_get_more_iterations_by_default():
+    assert default_iterations(20_000) == default_iterations(5_000) == ccvt_module.ITERATIONS
+    assert ccvt_module.ITERATIONS < default_iterations(2_000) < default_iterations(1_000)
+    assert default_iterations(1) == ccvt_module.MAX_ITERATIONS

@@ -7,6 +7,12 @@ the N cells with the lowest threshold / darkness ratio become dots at the cell c
 that equals thresholding ``darkness * gain > threshold`` with the gain chosen so the count
 is exactly N.
 
+Cell layouts: ``dither_grid`` cuts square cells (the layout the relaxers start from and the
+neural engine was trained on); the ``dither`` engine itself uses hexagonally packed cells
+(rows sqrt(3)/2 cells apart, every other row shifted by half a cell), so that dark tones,
+where nearly every cell holds a dot, come out as a hexagonal packing (no 4-fold order,
+every dot a full cell from its six neighbours) instead of an axis-aligned square lattice.
+
 Seeds: the texture is laid out without repetition (:func:`stipplr.bluenoise.scrambled_tile`)
 from the seed, so ``dither``, ``scattered_dither`` and the relaxers that start from them
 give a different realisation per seed and the same one for the same seed. ``seed=None``
@@ -37,11 +43,20 @@ SCATTER_SCALE = 1.0
 """Gaussian smoothing, in cells, of the random stream function behind the displacements."""
 SCATTER_STREAM = 1
 """Random stream of the displacements (stream 0 lays out the threshold texture)."""
+INKED = 1e-9
+"""A cell counts as inked above this mean darkness (the running sums behind the cell
+averages leave ~1e-14 in blank cells next to ink)."""
+HEX_ROW = float(np.sqrt(3.0) / 2.0)
+"""Row pitch of hexagonally packed cells, in cell widths."""
 
 
 @dataclass(frozen=True)
 class DitherGrid:
-    """One dithering: cell size (px), grid shape, cell darkness, threshold, chosen cells."""
+    """One dithering: cell size (px), grid shape, cell darkness, threshold, chosen cells.
+
+    Hexagonal grids (see :func:`hex_average`) have ``cols`` slots per row for cols - 1
+    cells across; ``cell_px`` is then the cell width.
+    """
 
     cell_px: float
     rows: int
@@ -49,11 +64,17 @@ class DitherGrid:
     darkness: np.ndarray
     threshold: np.ndarray
     selected: np.ndarray
+    hexagonal: bool = False
 
     def centres(self) -> np.ndarray:
-        """Relative (x, y) centres of the selected cells, shape (N, 2), row-major order."""
+        """Relative (x, y) centres of the selected cells, shape (N, 2), row-major order (a
+        border half cell's dot on the border: the packing's next place, a cell from all
+        its neighbours)."""
         ys, xs = np.nonzero(self.selected)
-        return np.column_stack([(xs + 0.5) / self.cols, (ys + 0.5) / self.rows])
+        if not self.hexagonal:
+            return np.column_stack([(xs + 0.5) / self.cols, (ys + 0.5) / self.rows])
+        x = (xs + 0.5 * (1 - ys % 2)) / (self.cols - 1)
+        return np.column_stack([x, (ys + 0.5) / self.rows])
 
 
 def bin_average(values: np.ndarray, n_out: int, axis: int) -> np.ndarray:
@@ -83,6 +104,40 @@ def grid_shape(height: int, width: int, cell_px: float) -> tuple[int, int]:
     return max(1, round(height / cell_px)), max(1, round(width / cell_px))
 
 
+def hex_shape(height: int, width: int, cell_px: float) -> tuple[int, int]:
+    """Rows and cells across of hexagonally packed cells of area ``cell_px``^2."""
+    across = cell_px / np.sqrt(HEX_ROW)
+    return max(1, round(height / (across * HEX_ROW))), max(1, round(width / across))
+
+
+def hex_average(darkness: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Ink of hexagonally packed cells, shape (rows, cols + 1), as mean darkness x the
+    cell's share of a full cell's area.
+
+    Even rows hold ``cols`` cells (slot cols empty: 0); odd rows are shifted half a cell
+    and hold cols - 1 full cells between two half cells at the borders.
+    """
+    halves = cell_average(darkness, rows, 2 * cols)
+    out = np.zeros((rows, cols + 1))
+    out[0::2, :cols] = 0.5 * (halves[0::2, 0::2] + halves[0::2, 1::2])
+    odd = halves[1::2]
+    out[1::2, 0], out[1::2, cols] = 0.5 * odd[:, 0], 0.5 * odd[:, -1]
+    out[1::2, 1:cols] = 0.5 * (odd[:, 1:-1:2] + odd[:, 2::2])
+    return out
+
+
+def hex_shear(wide: np.ndarray, cols: int) -> np.ndarray:
+    """``cols`` columns of a wider threshold map, row r shifted left by ceil(r / 2) cells.
+
+    On hexagonally packed cells the map's 4-neighbours then stay neighbours and the two
+    extra neighbours are always the same diagonal pair of the map (unsheared, the pair
+    alternates from row to row: measured 1.2 dB less tone PSNR on 30-50 % grey).
+    """
+    rows = len(wide)
+    start = (rows + 1) // 2 - (np.arange(rows)[:, None] + 1) // 2
+    return np.take_along_axis(wide, start + np.arange(cols)[None, :], axis=1)
+
+
 def realisation(seed: int | None) -> int:
     """The seed a ``seed`` argument stands for: DEFAULT_SEED when None."""
     return DEFAULT_SEED if seed is None else int(seed)
@@ -95,6 +150,7 @@ def dither_grid(
     offset: tuple[int, int] = (0, 0),
     size: int | None = None,
     seed: int | None = None,
+    hexagonal: bool = False,
 ) -> DitherGrid:
     """Dither ``darkness`` (H, W) in [0, 1] into exactly ``n`` selected cells.
 
@@ -103,7 +159,8 @@ def dither_grid(
     neural engine was trained on. ``size`` picks the shipped map size. The grid has about
     n / mean darkness cells, at most max(MAX_CELLS_PER_DOT n, MAX_GRID_CELLS); darkness too
     sparse to fill ``n`` cells of that gets one dot per inked cell (fewer than ``n``). An
-    image with no darkness at all is treated as uniform grey.
+    image with no darkness at all is treated as uniform grey. ``hexagonal``: hexagonally
+    packed cells of the same area (:func:`hex_average`) instead of square ones.
     """
     dark = np.clip(np.nan_to_num(np.asarray(darkness, dtype=np.float64)), 0.0, 1.0)
     height, width = dark.shape
@@ -113,37 +170,46 @@ def dither_grid(
     limit = max(MAX_CELLS_PER_DOT * n, MAX_GRID_CELLS)
     cell_px = float(np.sqrt(height * width * max(dark.mean() / n, 1.0 / limit)))
     while True:
-        rows, cols = grid_shape(height, width, cell_px)
-        cells = cell_average(dark, rows, cols)
-        inked = int(np.count_nonzero(cells > 0))
+        if hexagonal:
+            rows, across = hex_shape(height, width, cell_px)
+            cells = hex_average(dark, rows, across)
+        else:
+            cells = cell_average(dark, *grid_shape(height, width, cell_px))
+        rows, cols = cells.shape
+        inked = int(np.count_nonzero(cells > INKED))
         if inked >= n or rows * cols >= limit * SHRINK**2:
             break
         cell_px *= SHRINK
+    extra = (rows + 1) // 2 if hexagonal else 0  # room for hex_shear
     if seed is None:
-        threshold = bluenoise.tile(threshold_map, rows, cols, offset)
+        threshold = bluenoise.tile(threshold_map, rows, cols + extra, offset)
     else:
-        threshold = bluenoise.scrambled_tile(threshold_map, rows, cols, seed)
+        threshold = bluenoise.scrambled_tile(threshold_map, rows, cols + extra, seed)
+    if hexagonal:
+        threshold = hex_shear(threshold, cols)
     # Inked cells by threshold / darkness; never a blank one (fewer dots instead).
-    ratio = np.divide(threshold, cells, out=threshold + 2.0**30, where=cells > 0)
+    ratio = np.divide(threshold, cells, out=threshold + 2.0**30, where=cells > INKED)
     order = np.argsort(ratio, axis=None, kind="stable")[: min(n, inked)]
     selected = np.zeros(rows * cols, dtype=bool)
     selected[order] = True
     return DitherGrid(
-        cell_px=cell_px,
+        cell_px=width / (cols - 1) if hexagonal else cell_px,
         rows=rows,
         cols=cols,
         darkness=cells.astype(np.float32),
         threshold=threshold,
         selected=selected.reshape(rows, cols),
+        hexagonal=hexagonal,
     )
 
 
 def dither(darkness: np.ndarray, n: int, *, seed: int | None = None) -> np.ndarray:
-    """Exactly ``n`` blue-noise dithered dots (x, y in [0, 1]) at cell centres.
+    """Exactly ``n`` blue-noise dithered dots (x, y in [0, 1]) at the centres of
+    hexagonally packed cells (dark tones: a hexagonal packing, not a square lattice).
 
     ``seed`` picks the threshold texture's layout (None: DEFAULT_SEED's, reproducible).
     """
-    return dither_grid(darkness, n, seed=realisation(seed)).centres()
+    return dither_grid(darkness, n, seed=realisation(seed), hexagonal=True).centres()
 
 
 def scatter_field(rows: int, cols: int, rng: np.random.Generator) -> np.ndarray:

@@ -29,11 +29,18 @@ from stipplr.engines.dither import cell_average
 from stipplr.metrics import resample
 
 RELABEL_PASSES = 8  # local relabelling passes before falling back to an exact one
+NUMPY = "numpy"
+"""The backend name of the numpy path (any other backend is a torch device name)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PowerGrid:
-    """A density grid: ``rows`` x ``cols`` pixels, each pixel's mass, sizes in source px."""
+    """A density grid: ``rows`` x ``cols`` pixels, each pixel's mass, sizes in source px.
+
+    ``backend`` says where :func:`cells` labels pixels: NUMPY, or a torch device name
+    ("cpu", "cuda", "cuda:1") for :mod:`stipplr.engines.power_torch`. Compared by identity
+    (the torch backend caches the grid's tensors per grid).
+    """
 
     rows: int
     cols: int
@@ -41,6 +48,7 @@ class PowerGrid:
     centres: np.ndarray  # (P, 2) pixel centres (x, y) in source px
     step: np.ndarray  # (2,) pixel width and height in source px
     size: np.ndarray  # (2,) image width and height in source px
+    backend: str = NUMPY
 
     def pixel_of(self, pts: np.ndarray) -> np.ndarray:
         """Row-major index of the pixel under each point (clamped to the grid)."""
@@ -49,9 +57,10 @@ class PowerGrid:
         return row * self.cols + col
 
 
-def power_grid(darkness: np.ndarray, rows: int, cols: int) -> PowerGrid:
+def power_grid(darkness: np.ndarray, rows: int, cols: int, backend: str = NUMPY) -> PowerGrid:
     """``darkness`` resampled to ``rows`` x ``cols``: area means when shrinking, bilinear
-    when enlarging (the interpolation ``stipplr.metrics`` measures against)."""
+    when enlarging (the interpolation ``stipplr.metrics`` measures against); ``backend``
+    as in :class:`PowerGrid`."""
     height, width = darkness.shape
     if rows <= height and cols <= width:
         values = cell_average(darkness, rows, cols)
@@ -61,7 +70,8 @@ def power_grid(darkness: np.ndarray, rows: int, cols: int) -> PowerGrid:
     ys, xs = np.mgrid[0:rows, 0:cols]
     centres = np.column_stack([(xs.ravel() + 0.5) * step[0], (ys.ravel() + 0.5) * step[1]])
     mass = np.clip(values, 0.0, None).ravel() * (step[0] * step[1])
-    return PowerGrid(rows, cols, mass, centres, step, np.array([width, height], float))
+    size = np.array([width, height], float)
+    return PowerGrid(rows, cols, mass, centres, step, size, backend)
 
 
 def power_labels(grid: PowerGrid, pts: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -229,16 +239,34 @@ def cells(
     """Label the grid (locally from ``labels`` when given, else exactly) and sum each
     cell's mass and centroid, cut pixels shared by area.
 
+    A grid whose backend is not NUMPY is labelled and split by torch
+    (:mod:`stipplr.engines.power_torch`); the sums are numpy's on every backend.
+    """
+    if grid.backend != NUMPY:
+        from stipplr.engines import power_torch  # imports torch: only for that backend
+
+        labels, edge = power_torch.label_and_split(grid, pts, weights, labels)
+    else:
+        if labels is None:
+            labels, cand, power = exact_labels(grid, pts, weights)
+        else:
+            labels, cand, power = relabel(grid, pts, weights, labels)
+        edge = boundary(grid, pts, cand, power)
+    return Cells(labels, edge, *cell_sums(grid, pts, labels, edge))
+
+
+def cell_sums(
+    grid: PowerGrid, pts: np.ndarray, labels: np.ndarray, edge: Boundary
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mass, centroid) of every cell, cut pixels shared by area.
+
     The neighbour's part of a cut pixel sits ``depth`` beyond the centre; the owner's part
     balances it, so the pixel's moment is unchanged. A pixel never gives away more than
-    its area. A cell without mass keeps its dot as its centroid.
+    its area. A cell without mass keeps its dot as its centroid. Sequential sums, so the
+    same labels give bit-identical results (GPU atomics would not: the seed must
+    reproduce a stipple exactly).
     """
     n = len(pts)
-    if labels is None:
-        labels, cand, power = exact_labels(grid, pts, weights)
-    else:
-        labels, cand, power = relabel(grid, pts, weights, labels)
-    edge = boundary(grid, pts, cand, power)
     given = np.bincount(edge.pixel, edge.share, len(labels))
     scale = 1.0 / np.maximum(given, 1.0)
     moved = edge.share * scale[edge.pixel] * grid.mass[edge.pixel]
@@ -255,7 +283,7 @@ def cells(
     centroid = pts.copy()
     has = mass > 1e-12 * max(float(mass.max()), 1e-300)
     centroid[has] = moment[has] / mass[has, None]
-    return Cells(labels, edge, mass, centroid)
+    return mass, centroid
 
 
 def coupling(grid: PowerGrid, edge: Boundary, n: int, floor: float = 0.0) -> sparse.csr_matrix:
