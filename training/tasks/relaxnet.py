@@ -165,6 +165,7 @@ def validate(model: torch.nn.Module, cfg: dict[str, Any]) -> dict[str, float]:
         dark = dataset[index]["darkness"]
         n = int(cfg.get("val", {}).get("points", [500, 2000])[index % 2])
         torch.manual_seed(index)
-        xy, _ = core.predict(None, torch.from_numpy(dark)[None], n)
+        device = next(core.parameters()).device
+        xy, _ = core.predict(None, torch.from_numpy(dark)[None].to(device), n)
         scores.append(metrics.evaluate(dark[0], xy[0].cpu().numpy()))
     return {key: float(np.nanmean([s[key] for s in scores])) for key in VAL_METRICS}
