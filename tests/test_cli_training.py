@@ -8,7 +8,7 @@ import pytest
 from training.config import load_config
 from training.paths import CHECKOUT
 
-CONFIG = "training/configs/default.toml"
+CONFIG = "training/configs/lloydnet.toml"
 
 
 @pytest.mark.parametrize(

@@ -198,7 +198,7 @@ def test_tiny_training_run_with_amp_on_cuda(tmp_path):
         "val.max_items=2",
         "val.points=[200, 400]",
     ]
-    main(["--config", "training/configs/relaxnet.toml", *overrides])
+    main(["--config", "training/configs/default.toml", *overrides])
     with open(tmp_path / "run" / "log.csv", newline="") as log:
         rows = list(csv.DictReader(log))
     assert len(rows) == 2

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from training.data import Settings, make_dataset
 
-CONFIG = Path(__file__).resolve().parent.parent / "training" / "configs" / "default.toml"
+CONFIG = Path(__file__).resolve().parent.parent / "training" / "configs" / "lloydnet.toml"
 
 
 def test_two_process_gloo_run_writes_one_log_and_checkpoints(tmp_path):

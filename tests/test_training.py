@@ -22,7 +22,7 @@ from training.run import train
 from training.targets import lloyd_target, offset_map
 from training.tasks import lloydnet as task
 
-CONFIG = Path(__file__).resolve().parent.parent / "training" / "configs" / "default.toml"
+CONFIG = Path(__file__).resolve().parent.parent / "training" / "configs" / "lloydnet.toml"
 TINY_DATA = Settings(count=4, val_count=1, seed=3, cells=(10, 14), n_range=(30, 200), iterations=4)
 
 
