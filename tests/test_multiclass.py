@@ -160,3 +160,16 @@ def test_plot_command_with_pens_writes_one_layer_per_pen_light_first(tmp_path):
     assert labels == ["1 yellow", "!2 cyan", "!3 magenta", "!4 black"]
     pixels = np.asarray(Image.open(preview).convert("RGB"), dtype=float)
     assert (pixels[..., 2] < pixels[..., 0] - 60).any()  # yellow ink shows in the preview
+
+
+def test_batch_plot_with_pens_separates_each_image():
+    from stipplr.batch import Runner
+    from stipplr.batch.run import plot_pens
+
+    runner = Runner({"points": 300, "engine": "ccvt", "iterations": 4}, "plot", {"pens": "cmyk"})
+    assert runner.request.inks is not None and runner.request.inks.mix == "coupled"
+    assert plot_pens(PlotOptions()) == {}  # one pen: the grey stipple, as before
+    (result,) = stipplr.stipple_many(
+        [colour_photo()], 300, "ccvt", iterations=4, **plot_pens(PlotOptions(pens="cmyk"))
+    )
+    assert np.bincount(result.pen, minlength=4).min() > 0

@@ -80,6 +80,15 @@ def choose_engine(engine: str | None) -> tuple[str, str | None]:
     )
 
 
+def plot_pens(options: Any) -> dict[str, Any]:
+    """The pen settings of plot options with several pens (each image is then separated
+    into one ink map per pen, as ``stipplr plot`` does), else none."""
+    pens = getattr(options, "pens", None)
+    if pens is None or len(pens) < 2 or not hasattr(options, "mix"):
+        return {}
+    return {"pens": pens, "mix": options.mix, "gcr": options.gcr}
+
+
 class Runner:
     """Runs planned jobs with one stipple setting, one renderer and its options.
 
@@ -98,9 +107,10 @@ class Runner:
     ) -> None:
         engine, self.note = choose_engine(stipple.get("engine"))
         settings = {k: v for k, v in stipple.items() if k not in ("engine", "points")}
-        self.request = request_from(stipple.get("points", 5000), engine, settings)
         self.renderer = renderers.get(renderer)
         self.options = self.renderer.make_options(**(render or {}))
+        settings = {**plot_pens(self.options), **settings}
+        self.request = request_from(stipple.get("points", 5000), engine, settings)
         work.preflight(self.renderer, self.options)
         self.report: Report = report or (lambda job, status, message: None)
         self.hints = self.request.engine.hints(self.request.options)

@@ -24,6 +24,8 @@ def engine_rows() -> list[dict[str, Any]]:
             "n_range": list(engine.n_range),
             "options": {k: v for k, v in engine.options().items() if _jsonable(v)},
             "model_options": engine.check is not None,
+            "coupled_pens": engine.classes is not None,
+            "coupled_options": {k: v for k, v in engine.class_options().items() if _jsonable(v)},
         }
         for engine in ENGINES.values()
     ]
@@ -52,6 +54,9 @@ def engines_command(
         options = "\n".join(f"{k}={v}" for k, v in row["options"].items())
         if row["model_options"]:
             options += "\n+ the model's own (stipplr models)"
+        if row["coupled_pens"]:
+            coupled = " ".join(f"{k}={v}" for k, v in row["coupled_options"].items())
+            options += f"\n--mix coupled (pens): {coupled}"
         low, high = row["n_range"]
         dots = "the model's" if row["model_options"] else f"{low}-{high}"
         table.add_row(row["name"], dots, options, row["summary"])
