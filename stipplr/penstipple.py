@@ -55,6 +55,18 @@ def pen_plan(pens: Any, mix: str, gcr: float, engine: Engine, tone: Tone) -> Pen
     return PenPlan(pen_set, mix, float(gcr))
 
 
+def pen_settings(options: Any) -> dict[str, Any]:
+    """The :func:`stipplr.stipple` pen settings that output options ask for: plot options
+    with several pens, or PNG/SVG options drawing several pens (``color=pens``), mean
+    each image is separated into one ink map per pen; anything else asks for none."""
+    pens = getattr(options, "pens", None)
+    if pens is None or len(pens) < 2:
+        return {}
+    if hasattr(options, "mix"):  # plot options
+        return {"pens": pens, "mix": options.mix, "gcr": options.gcr}
+    return {"pens": pens} if getattr(options, "color", None) == "pens" else {}
+
+
 def split_counts(weights: np.ndarray, n: int) -> np.ndarray:
     """``n`` split in proportion to ``weights`` (largest remainders; sums to ``n``)."""
     w = np.clip(np.asarray(weights, dtype=np.float64), 0.0, None)

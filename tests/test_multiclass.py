@@ -164,12 +164,33 @@ def test_plot_command_with_pens_writes_one_layer_per_pen_light_first(tmp_path):
 
 def test_batch_plot_with_pens_separates_each_image():
     from stipplr.batch import Runner
-    from stipplr.batch.run import plot_pens
+    from stipplr.penstipple import pen_settings
 
     runner = Runner({"points": 300, "engine": "ccvt", "iterations": 4}, "plot", {"pens": "cmyk"})
     assert runner.request.inks is not None and runner.request.inks.mix == "coupled"
-    assert plot_pens(PlotOptions()) == {}  # one pen: the grey stipple, as before
+    assert pen_settings(PlotOptions()) == {}  # one pen: the grey stipple, as before
     (result,) = stipplr.stipple_many(
-        [colour_photo()], 300, "ccvt", iterations=4, **plot_pens(PlotOptions(pens="cmyk"))
+        [colour_photo()], 300, "ccvt", iterations=4, **pen_settings(PlotOptions(pens="cmyk"))
     )
     assert np.bincount(result.pen, minlength=4).min() > 0
+
+
+def test_stipple_command_drawing_several_pens_separates_the_photo(tmp_path):
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from stipplr.cli import app
+
+    photo = tmp_path / "colours.png"
+    Image.fromarray((colour_photo() * 255).astype(np.uint8)).save(photo)
+    out = tmp_path / "pens.png"
+    args = ["stipple", str(photo), "-o", str(out), "--engine", "dither", "-n", "600"]
+    result = CliRunner().invoke(app, [*args, "-O", "color=pens", "-O", "pens=cmyk"])
+    assert result.exit_code == 0, result.output
+    pixels = np.asarray(Image.open(out).convert("RGB"), dtype=int)
+    yellow = (pixels[..., 0] > 200) & (pixels[..., 1] > 180) & (pixels[..., 2] < 80)
+    cyan = (pixels[..., 0] < 60) & (pixels[..., 1] > 120) & (pixels[..., 2] > 180)
+    # the yellow quarter is drawn with the yellow pen, the cyan one with the cyan pen, as
+    # densely as their ink asks (a grey stipple coloured afterwards: 0.07 and 0.16)
+    assert yellow[20:, :30].mean() > 0.25 and cyan[:20, :30].mean() > 0.35
+    assert yellow[:20, :30].mean() < 0.01

@@ -31,6 +31,7 @@ from stipplr.api import default_engine, request_from
 from stipplr.batch import records, work
 from stipplr.batch.plan import Job, up_to_date
 from stipplr.errors import OptionError, printable
+from stipplr.penstipple import pen_settings
 
 BUCKET_WINDOW = 4
 """A batching engine looks this many batches ahead for images of equal size."""
@@ -80,15 +81,6 @@ def choose_engine(engine: str | None) -> tuple[str, str | None]:
     )
 
 
-def plot_pens(options: Any) -> dict[str, Any]:
-    """The pen settings of plot options with several pens (each image is then separated
-    into one ink map per pen, as ``stipplr plot`` does), else none."""
-    pens = getattr(options, "pens", None)
-    if pens is None or len(pens) < 2 or not hasattr(options, "mix"):
-        return {}
-    return {"pens": pens, "mix": options.mix, "gcr": options.gcr}
-
-
 class Runner:
     """Runs planned jobs with one stipple setting, one renderer and its options.
 
@@ -109,7 +101,7 @@ class Runner:
         settings = {k: v for k, v in stipple.items() if k not in ("engine", "points")}
         self.renderer = renderers.get(renderer)
         self.options = self.renderer.make_options(**(render or {}))
-        settings = {**plot_pens(self.options), **settings}
+        settings = {**pen_settings(self.options), **settings}
         self.request = request_from(stipple.get("points", 5000), engine, settings)
         work.preflight(self.renderer, self.options)
         self.report: Report = report or (lambda job, status, message: None)

@@ -16,6 +16,7 @@ from stipplr.cli import options as o
 from stipplr.cli.common import cli_errors, engine_progress, parse_options
 from stipplr.cli.effects import fit_small_source, warn_no_effect
 from stipplr.dots import Stipple
+from stipplr.penstipple import pen_settings
 
 
 def is_saved_stipple(path: Path) -> bool:
@@ -65,8 +66,9 @@ def stipple_command(
         warn_no_effect(shared.given_flags("stipple", "tone"), f"{image} is a saved stipple")
         result = Stipple.load(image)
     else:
+        kwargs = {**pen_settings(options), **settings.stipple_kwargs()}
         with engine_progress() as progress:
-            result = stipple_image(image, progress=progress, **settings.stipple_kwargs())
+            result = stipple_image(image, progress=progress, **kwargs)
     options = fit_small_source(result, options, image)
     chosen.write(result, output, options)
     made = "re-rendered" if is_saved_stipple(image) else result.meta.get("engine", "?")
