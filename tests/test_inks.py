@@ -133,3 +133,5 @@ def test_separate_command_writes_plates_and_preview(tmp_path: Path) -> None:
     assert np.asarray(Image.open(out / "02-magenta.png")).min() == 255
     bad = runner.invoke(app, ["separate", str(photo), "--pens", "cyan,cyan", "-o", str(out)])
     assert bad.exit_code == 2 and "pen 'cyan' is listed twice" in bad.output
+    on_file = runner.invoke(app, ["separate", str(photo), "-o", str(photo)])
+    assert on_file.exit_code == 2 and f"{photo}: not a folder" in on_file.output

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
+from stipplr.api import Request, request_from
 from stipplr.api import stipple as stipple_image
 from stipplr.atomic import refuse_inputs
 from stipplr.cli import app
@@ -17,6 +18,7 @@ from stipplr.cli.common import cli_errors, engine_progress, parse_options
 from stipplr.cli.effects import warn_no_effect, warn_unused_plot_options
 from stipplr.dots import Stipple
 from stipplr.images import load_image
+from stipplr.penstipple import ink_maps, pen_settings
 from stipplr.plotter import PlotOptions, make_plot, plot_format, write_plot
 from stipplr.plotter.build import Plot
 from stipplr.plotter.files import check_format, stats_for, warn_estimate_only
@@ -30,7 +32,7 @@ from stipplr.plotter.preview import (
     save_preview,
 )
 from stipplr.settings import Settings
-from stipplr.tone import Tone, darkness
+from stipplr.tone import darkness
 
 
 @app.command("plot")
@@ -133,16 +135,13 @@ def stipple_for_plot(
     """Stipple ``source`` with the dot count its plot needs: ``--points auto`` (the
     default) matches the image's tone; a given count is checked against it. Returns the
     stipple, the image's darkness, the plan and the plot options to draw it with."""
-    kwargs = settings.stipple_kwargs()
+    kwargs = {**settings.stipple_kwargs(), **pen_settings(options)}
     points = settings.stipple.get("points", "auto")
-    rgb = load_image(source)
-    tone = Tone.parse(kwargs["tone"])
-    if len(options.pens) > 1:  # one ink map per pen; N is planned on their union
-        kwargs.update(pens=options.pens, mix=options.mix, gcr=options.gcr)
-        dark = union_ink(rgb, options, tone)
-    else:
-        dark = darkness(rgb, tone)
     engine, n_range = engine_range(kwargs)
+    given = {k: v for k, v in kwargs.items() if k not in ("points", "engine")}
+    request = request_from(n_range[0], engine, given)  # every setting checked before work
+    rgb = load_image(source)
+    dark = union_ink(rgb, request) if request.inks else darkness(rgb, request.tone)
     plan, options = plan_plot(dark, options, engine, points, kwargs["radius"], n_range, fmt)
     with engine_progress() as progress:
         stipple = stipple_image(
@@ -151,13 +150,10 @@ def stipple_for_plot(
     return stipple, dark, plan, options
 
 
-def union_ink(rgb: np.ndarray, options: PlotOptions, tone: Tone) -> np.ndarray:
+def union_ink(rgb: np.ndarray, request: Request) -> np.ndarray:
     """The coverage all pens together should reach: the sum of their ink maps (capped at
     full coverage), which ``--points auto`` matches."""
-    from stipplr.penstipple import PenPlan, ink_maps
-
-    plan = PenPlan(options.pens, options.mix, options.gcr)
-    return np.clip(ink_maps(rgb, plan, tone).sum(axis=0), 0.0, 1.0)
+    return np.clip(ink_maps(rgb, request.inks, request.tone).sum(axis=0), 0.0, 1.0)
 
 
 def report(written: Path, plot: Plot, chosen: InkPlan | None) -> None:

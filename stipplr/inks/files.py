@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from stipplr.atomic import atomic_path
+from stipplr.errors import OptionError
 from stipplr.inks.separation import Separation
 
 
@@ -27,6 +28,8 @@ def save_png(pixels: np.ndarray, path: Path) -> None:
 
 def write_separation(separation: Separation, folder: Path) -> list[Path]:
     """The plates and ``preview.png`` in ``folder`` (created); returns the files written."""
+    if folder.exists() and not folder.is_dir():
+        raise OptionError(f"{folder}: not a folder (the separation writes one PNG per pen)")
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for index, (ink, coverage) in enumerate(zip(separation.pens, separation.coverage, strict=True)):
