@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.fft import next_fast_len
 from torch import Tensor, nn
 from torch.nn import functional as F
 
@@ -55,6 +56,13 @@ def grid_shape(height: int, width: int, n: int, config: Config) -> tuple[int, in
     pixels = min(config.px_per_dot * n, config.max_grid_pixels)
     scale = math.sqrt(pixels / (height * width))
     return max(8, round(height * scale)), max(8, round(width * scale))
+
+
+def padded_shape(shape: tuple[int, int]) -> tuple[int, int]:
+    """The FFT grid of a working grid: at least twice its size (the force is a linear, not
+    a periodic, convolution) and of a size with only small prime factors, which FFTs
+    transform fastest (2.7x faster than 2 x 634 rows, for instance)."""
+    return next_fast_len(2 * shape[0], real=True), next_fast_len(2 * shape[1], real=True)
 
 
 def ink_density(darkness: Tensor, shape: tuple[int, int], n: int) -> Tensor:
@@ -110,8 +118,9 @@ class ForceKernel(nn.Module):
         self.register_buffer("centres", torch.linspace(0.25, 1.5, config.kernel_bumps))
 
     def forward(self, shape: tuple[int, int], h: float, device: torch.device) -> Tensor:
-        """Complex multipliers (2, 2*rows, cols + 1) for the x and y force on a padded grid."""
-        rows, cols = 2 * shape[0], 2 * shape[1]
+        """Complex multipliers (2, R, C // 2 + 1) for the x and y force on the padded grid
+        (R, C) = :func:`padded_shape`."""
+        rows, cols = padded_shape(shape)
         ky = torch.fft.fftfreq(rows, device=device)[:, None]
         kx = torch.fft.rfftfreq(cols, device=device)[None, :]
         k2 = (kx**2 + ky**2).clamp_min(1.0 / (rows * cols) ** 2)
@@ -173,7 +182,8 @@ class RelaxNet(nn.Module):
         shape = rho.shape[-2:]
         moved = pts + offset
         dots = splat(moved, shape)
-        charge = F.pad(dots - rho, (0, shape[1], 0, shape[0]))
+        rows, cols = padded_shape(shape)
+        charge = F.pad(dots - rho, (0, cols - shape[1], 0, rows - shape[0]))
         spectrum = torch.fft.rfft2(charge[:, 0])
         force = torch.fft.irfft2(spectrum[:, None] * kernel, s=charge.shape[-2:])
         force = force[..., : shape[0], : shape[1]]
