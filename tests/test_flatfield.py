@@ -15,14 +15,24 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from stipplr import bluenoise, metrics
+from stipplr import bluenoise, metrics, neural
 from stipplr.engines.dither import dither, dither_grid
 from stipplr.engines.lbg import lbg
 from stipplr.engines.voronoi import voronoi
 
 SIDE, N = 192, 2304
 LEVELS = (0.1, 0.5, 0.8, 1.0)
+
+
+def shipped_network(dark: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """The shipped default model's dots (the network engine, CPU)."""
+    rgb = np.repeat(1 - dark[..., None], 3, axis=-1)
+    return neural.predict_dots(rgb, dark, n, model="default", device="cpu", seed=seed)[0]
+
+
 RELAXERS = {"voronoi": voronoi, "lbg": lbg}
+if neural.default_model_available():
+    RELAXERS["neural"] = shipped_network
 
 
 @pytest.fixture(scope="module")

@@ -35,9 +35,9 @@ from training.paths import CHECKOUT_WEIGHTS_DIR, EXAMPLE_PHOTOS
 
 SCORES = ("psnr_db", "ssim", "spacing_mean", "spacing_p1", "clumped", "capacity_cv", "seconds")
 DESCRIPTIONS = {
-    "relaxnet": "relaxnet: a learned relaxation unrolled 12 times with shared weights: an FFT "
-    "force field (learned Coulomb-like kernel) plus a small CNN correction moves the seeded "
-    "scattered-dither start "
+    "relaxnet": "relaxnet: a learned relaxation (FFT force field with a learned Coulomb-like "
+    "kernel plus a small CNN, shared weights), then steps down the tone metric's own energy "
+    "with spacing pushes and a snap off white paper, from the seeded scattered dither "
     "(exact N, 1-200 000 dots, any size and aspect).",
     "lloydnet": "lloydnet: a U-Net on the blue-noise dither's cell grid that moves each "
     "dithered dot where weighted Lloyd relaxation would (one pass, exact N, any size and "

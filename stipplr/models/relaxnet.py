@@ -1,18 +1,32 @@
-"""relaxnet: a learned relaxation, unrolled a few times with shared weights.
+"""relaxnet: a learned relaxation, unrolled with shared weights, then tone passes.
 
-Each pass re-reads the dots it moved: it splats them onto a working grid (about
-``px_per_dot`` grid pixels per dot, so edges are seen at sub-cell resolution), takes the
-difference to the image's ink density, and turns that charge into a force field with one
-FFT (an isotropic, Gaussian-smoothed 2-D Coulomb kernel whose radial profile is learned):
-dots are pulled to ink they lack and pushed apart where there are too many, as in
-electrostatic halftoning (Schmaltz et al. 2010) and Gaussian blue noise (Ahmed et al.
-2022). A small CNN, shared by every pass, reads the density, the dots and the force and
-adds a correction; a learned step size per pass scales the move. The start is the
-dither engine's dots at the call's ``seed``, scattered off their cell centres by a smooth
-random swirl (:func:`~stipplr.engines.dither.scattered_dither`, the relaxers' start): the
-seed changes the realisation, and no tile or cell lattice carries into the passes.
-Fully convolutional and spectral on the grid: any size, aspect and N. Colours are left
-to the engine.
+Three stages, every one re-reading the dots the previous moved:
+
+1. ``passes`` relaxation passes. A pass splats the dots onto a working grid (about
+   ``px_per_dot`` grid pixels per dot), takes the difference to the image's ink density
+   and turns that charge into a force with one FFT (an isotropic, Gaussian-smoothed 2-D
+   Coulomb kernel whose radial profile is learned): dots are pulled to ink they lack and
+   pushed apart where there are too many, as in electrostatic halftoning (Schmaltz et al.
+   2010). A small CNN, shared by every pass, reads density, dots and force and adds a
+   correction; a learned step per pass scales the move. The grid shifts by a random
+   sub-pixel offset each pass, so no dot settles on the grid's lattice.
+2. ``tone_passes`` steps down the tone metric's own energy (dots and ink blurred by one
+   mean spacing h and compared: a Gaussian kernel of sqrt(2) h), with reflecting borders
+   like the metric's, steps preconditioned by the local dot density and learned per pass,
+   and a guard that halves an image's steps when its error grows. The first
+   ``spacing_passes`` of them first push apart dots closer than ``spacing_margin`` of
+   their local hexagonal spacing. The relaxation sets the spacing but leaves the tone
+   about 8 dB short of a capacity-constrained set (its offsets jitter every dot; its
+   long-range force balances ink over large areas first); these steps close most of it.
+3. A snap at the image's own resolution (finer than the grid): a dot on a near-white
+   pixel moves to the nearest pixel with ink within ``snap_radius`` spacings, so thin
+   white detail stays white.
+
+The start is the dither engine's dots at the call's ``seed``, scattered off their cell
+centres by a smooth random swirl (:func:`~stipplr.engines.dither.scattered_dither`, the
+relaxers' start): the seed changes the realisation, and no tile or cell lattice carries
+into the passes. Fully convolutional and spectral on the grid: any size, aspect and N.
+Colours are left to the engine. Measurements and ablations: ``docs/model-card.md``.
 """
 
 from __future__ import annotations
@@ -23,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from scipy.fft import next_fast_len
+from scipy.spatial import cKDTree
 from torch import Tensor, nn
 from torch.nn import functional as F
 
@@ -35,13 +50,24 @@ from stipplr.models import stack_dots
 class Config:
     """relaxnet settings (defaults = the shipped model)."""
 
-    passes: int = 12
+    passes: int = 8
     px_per_dot: float = 12.0
     max_grid_pixels: int = 600_000
     sigma: float = 1.0
     width: int = 16
     kernel_bumps: int = 4
     max_correction: float = 0.3
+    tone_passes: int = 22
+    tone_step: float = 0.19
+    """Initial step of the tone passes (learned per pass, at most ``TONE_STEP_MAX``)."""
+    spacing_passes: int = 10
+    """The first tone passes push apart dots closer than ``spacing_margin`` of their local
+    hexagonal spacing (by ``spacing_push`` of the overlap) before their tone step."""
+    spacing_margin: float = 0.95
+    spacing_push: float = 0.5
+    snap_radius: float = 0.3
+    """Last, a dot on a near-white image pixel moves to the nearest pixel with ink within
+    this many mean spacings (at the image's own resolution, finer than the grid); 0: off."""
 
 
 RANGE = (1, 200_000)
@@ -49,6 +75,15 @@ MAX_PASSES = 200
 FIELD_CHANNELS = 4  # density, dots, force x, force y
 BUMP_WIDTH = 0.08  # squared width (in (cycles per h)^2) of the kernel's learned bumps
 MAX_MOVE = 3.0  # a dot's force is capped at this many times the median dot's
+TONE_WIDTH = math.sqrt(2.0)  # the tone energy's Gaussian, in h: the metric's 1 h blur, twice
+TONE_MARGIN = 3.0  # reflected border of the tone passes' grid, in Gaussian widths
+TONE_STEP_MAX = 0.22  # tone steps of 0.245 diverge on the sample photos, 0.2 do not (measured)
+MAX_TONE_MOVE = 0.5  # a tone pass moves a dot at most this many h
+GUARD_GROWTH = 1.1  # tone error growth between steps that halves the steps (noise: below)
+SPACING_SMOOTHING = 0.5  # the ink that sets the local spacing is blurred by this many h
+NEIGHBOURS = 6  # dots each spacing push looks at
+INK = 0.05  # darkness below this is near-white paper for the snap (the leakage metric's)
+MAX_SNAP_PX = 8  # the snap looks at most this many image pixels away
 
 
 def grid_shape(height: int, width: int, n: int, config: Config) -> tuple[int, int]:
@@ -105,6 +140,138 @@ def sample(field: Tensor, pts: Tensor) -> Tensor:
     gathered = flat.gather(2, index.flatten(1)[:, None].expand(-1, flat.shape[1], -1))
     gathered = gathered.view(*flat.shape[:2], *index.shape[1:])
     return (gathered * weight[:, None]).sum(-1).transpose(1, 2)
+
+
+def mirror_pad(field: Tensor, margin: int) -> Tensor:
+    """``field`` (..., rows, cols) with ``margin`` pixels reflected onto each side (the edge
+    pixel repeated, like scipy's ``reflect``), at most the field's own size."""
+    top = min(margin, field.shape[-2])
+    field = torch.cat([field[..., :top, :].flip(-2), field, field[..., -top:, :].flip(-2)], -2)
+    side = min(margin, field.shape[-1])
+    return torch.cat([field[..., :side].flip(-1), field, field[..., -side:].flip(-1)], -1)
+
+
+class ToneGrid:
+    """The tone passes' FFT grid for one ink density (B, 1, rows, cols): the reflected and
+    padded ink spectrum and the gradient multipliers of the Gaussian, computed once."""
+
+    def __init__(self, rho: Tensor, h: float) -> None:
+        self.rho, self.h = rho, h
+        width = TONE_WIDTH * h
+        self.margin = math.ceil(TONE_MARGIN * width)
+        rows, cols = rho.shape[-2:]
+        self.fft_shape = (
+            next_fast_len(rows + 2 * self.margin, real=True),
+            next_fast_len(cols + 2 * self.margin, real=True),
+        )
+        self.rho_hat = torch.fft.rfft2(self._padded(rho)[:, 0])
+        ky = torch.fft.fftfreq(self.fft_shape[0], device=rho.device)[:, None]
+        kx = torch.fft.rfftfreq(self.fft_shape[1], device=rho.device)[None, :]
+        k2 = kx**2 + ky**2
+        # Gradient of a unit-mass Gaussian, scaled by its inverse curvature at the centre
+        # (2 pi width^4) so a step of 1 moves a lone displaced dot back about that far.
+        self.gauss = torch.exp(-2 * math.pi**2 * width**2 * k2)
+        scaled = self.gauss * 2 * math.pi * width**4
+        self.multipliers = torch.stack([2j * math.pi * kx * scaled, 2j * math.pi * ky * scaled])
+        self.energy = torch.full((rho.shape[0],), float("inf"), device=rho.device)
+        self.damping = torch.ones(rho.shape[0], device=rho.device)
+        smooth = torch.exp(-2 * math.pi**2 * (SPACING_SMOOTHING * h) ** 2 * k2)
+        smoothed = self._crop(torch.fft.irfft2(self.rho_hat * smooth, s=self.fft_shape)[:, None])
+        floor = 1e-3 * rho.mean(dim=(-2, -1), keepdim=True)
+        self.hex_spacing = torch.sqrt(2.0 / (math.sqrt(3.0) * torch.maximum(smoothed, floor)))
+
+    def _padded(self, field: Tensor) -> Tensor:
+        reflected = mirror_pad(field, self.margin)
+        rows, cols = self.fft_shape
+        return F.pad(reflected, (0, cols - reflected.shape[-1], 0, rows - reflected.shape[-2]))
+
+    def _crop(self, field: Tensor) -> Tensor:
+        """The image part of a field on the padded grid."""
+        rows, cols = self.rho.shape[-2:]
+        top, side = min(self.margin, rows), min(self.margin, cols)
+        return field[..., top : top + rows, side : side + cols]
+
+    def step(self, pts: Tensor, step: Tensor, guard: bool = True) -> Tensor:
+        """One descent step of the blurred squared tone error (points in grid px). With
+        ``guard``, an image whose error grew since its last step halves its steps from then
+        on: against the oscillation that too long a step starts in dark areas (a spacing
+        push between two steps raises the error by itself, so such steps pass no guard)."""
+        spectrum = torch.fft.rfft2(self._padded(splat(pts, self.rho.shape[-2:]))[:, 0])
+        spectrum = spectrum - self.rho_hat
+        with torch.no_grad():
+            energy = (torch.view_as_real(spectrum).square().sum(-1) * self.gauss).sum(dim=(-2, -1))
+            grew = (energy > GUARD_GROWTH * self.energy) & guard
+            self.damping = torch.where(grew, self.damping / 2, self.damping)
+            self.energy = energy
+        grad = self._crop(torch.fft.irfft2(spectrum[:, None] * self.multipliers, s=self.fft_shape))
+        density = (sample(self.rho, pts) * self.h * self.h).clamp_min(1.0)
+        step = step * self.damping[:, None, None] / density
+        move = (step * sample(grad, pts)).clamp(-MAX_TONE_MOVE * self.h, MAX_TONE_MOVE * self.h)
+        return pts - move
+
+
+def neighbours(pts: Tensor) -> Tensor:
+    """Indices (B, n, k) of each dot's ``NEIGHBOURS`` nearest other dots (a k-d tree)."""
+    k = min(NEIGHBOURS + 1, pts.shape[1])
+    cloud = pts.detach().float().cpu().numpy()
+    index = np.stack([cKDTree(c).query(c, k=k)[1][:, 1:] for c in cloud])
+    return torch.from_numpy(index).to(pts.device)
+
+
+def spacing_push(
+    pts: Tensor, index: Tensor, hex_spacing: Tensor, margin: float, strength: float
+) -> Tensor:
+    """Move dots apart that are closer than ``margin`` times their (pair-averaged) local
+    hexagonal spacing, each by ``strength`` of the overlap per neighbour in ``index``
+    (from :func:`neighbours`; the distances and moves are differentiable)."""
+    flat = index.flatten(1)
+    others = pts.gather(1, flat[..., None].expand(-1, -1, 2)).view(*index.shape, 2)
+    apart = pts[:, :, None, :] - others
+    distance = apart.norm(dim=-1).clamp_min(1e-6)
+    spacing = sample(hex_spacing, pts)[..., 0]
+    wanted = margin * 0.5 * (spacing[..., None] + spacing.gather(1, flat).view(index.shape))
+    overlap = (wanted - distance).clamp_min(0)
+    return pts + strength * (overlap[..., None] * apart / distance[..., None]).sum(2)
+
+
+def snap_to_ink(xy: Tensor, darkness: Tensor, radius: float) -> Tensor:
+    """Dots (B, n, 2) in [0, 1] whose image pixel is near-white (darkness below ``INK``)
+    move to the closest point of the nearest pixel with ink within ``radius`` pixels; the
+    rest stay. The relaxation sees the image at its grid's resolution, coarser than the
+    image's: this keeps thin white detail (highlights, collars, glyph interiors) white."""
+    height, width = darkness.shape[-2:]
+    reach = min(MAX_SNAP_PX, math.floor(radius))
+    if reach < 1:
+        return xy
+    pos = xy * xy.new_tensor([width, height])
+    pixel = pos.floor().long()
+    pixel[..., 0].clamp_(0, width - 1)
+    pixel[..., 1].clamp_(0, height - 1)
+    flat = darkness[:, 0].flatten(1)
+    here = flat.gather(1, pixel[..., 1] * width + pixel[..., 0])
+    steps = torch.arange(-reach, reach + 1, device=xy.device)
+    offsets = torch.cartesian_prod(steps, steps)  # (K, 2) as (dx, dy)
+    offsets = offsets[(offsets**2).sum(dim=1) <= reach**2]
+    cand = pixel[:, :, None, :] + offsets[None, None]  # (B, n, K, 2)
+    inside = (cand[..., 0] >= 0) & (cand[..., 0] < width) & (cand[..., 1] >= 0)
+    inside &= cand[..., 1] < height
+    cand_x = cand[..., 0].clamp(0, width - 1)
+    cand_y = cand[..., 1].clamp(0, height - 1)
+    ink = flat.gather(1, (cand_y * width + cand_x).flatten(1)).view(cand_x.shape)
+    usable = inside & (ink >= INK)
+    closest = torch.stack(
+        [
+            pos[..., None, 0].clamp(cand_x.to(pos.dtype), cand_x.to(pos.dtype) + 0.999),
+            pos[..., None, 1].clamp(cand_y.to(pos.dtype), cand_y.to(pos.dtype) + 0.999),
+        ],
+        dim=-1,
+    )
+    distance = (closest - pos[..., None, :]).norm(dim=-1).masked_fill(~usable, float("inf"))
+    best = distance.argmin(dim=-1)
+    target = closest.gather(2, best[..., None, None].expand(-1, -1, 1, 2))[:, :, 0]
+    move = (here < INK) & usable.any(dim=-1)
+    pos = torch.where(move[..., None], target, pos)
+    return pos / xy.new_tensor([width, height])
 
 
 class ForceKernel(nn.Module):
@@ -169,6 +336,10 @@ class RelaxNet(nn.Module):
         self.correction = Correction(config)
         schedule = [0.1 * (1 - k / config.passes) + 0.02 for k in range(config.passes)]
         self.log_steps = nn.Parameter(torch.tensor(schedule).log())
+        share = config.tone_step / TONE_STEP_MAX
+        self.tone_logits = nn.Parameter(
+            torch.full((config.tone_passes,), math.log(share / (1 - share)))
+        )
         self.n_range = RANGE
         self.fixed_n = None
 
@@ -205,30 +376,56 @@ class RelaxNet(nn.Module):
         pts: Tensor,
         generator: torch.Generator | None = None,
         passes: int | None = None,
+        tone_passes: int | None = None,
     ) -> Tensor:
-        """Run the passes from ``pts`` (B, n, 2) in grid px; returns the moved points.
-        More passes than trained reuse the last step size."""
+        """Run the relaxation, then the tone passes, from ``pts`` (B, n, 2) in grid px;
+        returns the moved points. More passes than trained reuse the last step size.
+        The grid offsets come from ``generator`` (a CPU one), so every device draws the same."""
         shape = rho.shape[-2:]
         h = math.sqrt(shape[0] * shape[1] / pts.shape[1])
         kernel = self.kernel(shape, h, rho.device)
         limit = pts.new_tensor([shape[1], shape[0]])
         steps = self.log_steps.exp()
         for k in range(self.config.passes if passes is None else passes):
-            offset = torch.rand(2, generator=generator, device=pts.device) - 0.5
+            offset = (torch.rand(2, generator=generator) - 0.5).to(pts.device)
             step = steps[min(k, len(steps) - 1)]
             pts = torch.minimum(self.step(pts, rho, step, kernel, h, offset).clamp_min(0), limit)
+        tone_passes = self.config.tone_passes if tone_passes is None else tone_passes
+        if tone_passes and len(self.tone_logits):
+            grid = ToneGrid(rho, h)
+            tone_steps = TONE_STEP_MAX * torch.sigmoid(self.tone_logits)
+            config = self.config
+            pushes = min(config.spacing_passes, tone_passes) if pts.shape[1] > 1 else 0
+            index = neighbours(pts) if pushes else None  # dots move little: found once
+            for k in range(tone_passes):
+                if k < pushes:
+                    pts = spacing_push(
+                        pts, index, grid.hex_spacing, config.spacing_margin, config.spacing_push
+                    )
+                step = tone_steps[min(k, len(tone_steps) - 1)]
+                pts = torch.minimum(grid.step(pts, step, guard=k > pushes).clamp_min(0), limit)
         return pts
 
     def predict(
-        self, rgb: Tensor, darkness: Tensor, n: int, *, passes: int | None = None
+        self,
+        rgb: Tensor,
+        darkness: Tensor,
+        n: int,
+        *,
+        passes: int | None = None,
+        tone_passes: int | None = None,
     ) -> tuple[Tensor, None]:
         """Exactly ``n`` dots per image: (B, n, 2) xy in [0, 1]; colours left to the engine.
 
-        passes: run fewer (or more, reusing the last step size) passes than trained.
-        The start is the scattered dither at torch's current seed (the engine seeds it).
+        passes, tone_passes: run fewer (or more, reusing the last step size) relaxation or
+        tone passes than trained. The start is the scattered dither at torch's current
+        seed (the engine seeds it).
         """
-        if passes is not None and not 0 <= passes <= MAX_PASSES:
-            raise OptionError(f"passes must be a whole number from 0 to {MAX_PASSES}, got {passes}")
+        for name, value in (("passes", passes), ("tone_passes", tone_passes)):
+            if value is not None and not 0 <= value <= MAX_PASSES:
+                raise OptionError(
+                    f"{name} must be a whole number from 0 to {MAX_PASSES}, got {value}"
+                )
         height, width = darkness.shape[-2:]
         shape = grid_shape(height, width, n, self.config)
         rho = ink_density(darkness.float(), shape, n)
@@ -240,9 +437,10 @@ class RelaxNet(nn.Module):
         size = np.array([shape[1], shape[0]], dtype=np.float32)
         starts = [torch.from_numpy(s.astype(np.float32)) for s in starts]
         pts = (stack_dots(starts) * torch.from_numpy(size)).to(rho.device)
-        generator = torch.Generator(device=rho.device).manual_seed(seed)
-        relaxed = self.relax(rho, pts, generator, passes)
-        return relaxed / pts.new_tensor(size), None
+        generator = torch.Generator().manual_seed(seed)
+        relaxed = self.relax(rho, pts, generator, passes, tone_passes) / pts.new_tensor(size)
+        spacing = math.sqrt(height * width / n)
+        return snap_to_ink(relaxed, darkness.float(), self.config.snap_radius * spacing), None
 
 
 def build(config: Config) -> RelaxNet:
