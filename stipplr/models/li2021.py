@@ -14,6 +14,22 @@ to the density head. :func:`extract_points` returns straight-through weights (ex
 forward, sigmoid gradient backward) to multiply per-point losses with, and ``forward``
 exposes the density logits so training adds a term on every cell (the li2021 training
 task compares them with the histogram of the teacher's dots).
+
+Stacked dots, the second flaw, and its fix (``Config.selection``). With ``"paper"`` (the
+default, and what every checkpoint without the field loads as) the cells of one (x, y)
+column at different grey levels all put their dot at nearly the same x, y: a 16^3 grid has
+256 columns for 2 048 dots, so almost every dot lands on top of another. With
+``"subcell"`` the third axis no longer means grey: slot k of column (i, j) is a fixed
+position of an a x b sub-grid of the cell (a * b = G, e.g. 4 x 4 for G = 16), and the
+offsets move its dot only over the middle ``SUBCELL_SPREAD`` of that sub-cell, so no two
+dots are ever closer than half a sub-cell. Why not top-K over these cells: top-K of a smooth
+density is a hard threshold (dark areas full, light ones empty). So each column gets its
+share of N from its softmax mass (capped at G, rounded to exactly N in total) and fills its
+slots in one fixed dispersed (ordered-dither) order: any count of dots is spread over the
+cell, and tone is what the network learns, per column. The dots are coloured from the photo
+(``predict`` returns None; the engine samples it); the grey offset channel stays a learned
+grey estimate for the colour loss. The density head is trained by the density term alone
+(see :func:`subcell_points`).
 """
 
 from __future__ import annotations
@@ -21,6 +37,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -54,9 +71,17 @@ class Config:
     dropout: float = 0.2
     temperature: float = 1.0
     """Softness of the straight-through top-K gradient (in logit units)."""
+    selection: str = "paper"
+    """How cells become dots: ``paper`` (top-K over (x, y, grey) cells, grey-coloured dots,
+    the published design) or ``subcell`` (the third axis is sub-cell slots, dots allotted
+    per column; the stacked-dots fix, see the module docstring)."""
 
 
 ENCODERS = ("resnet50", "resnet18")
+SELECTIONS = ("paper", "subcell")
+SUBCELL_SPREAD = 0.5
+"""With ``subcell``, the share of its sub-cell (per axis, centred) a dot's offset covers."""
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -65,6 +90,8 @@ def _check(config: Config) -> int:
     """Validate ``config``; return the number of x2 upsamplings of the decoder."""
     if config.encoder not in ENCODERS:
         raise StipplrError(f"li2021: encoder must be one of {', '.join(ENCODERS)}")
+    if config.selection not in SELECTIONS:
+        raise StipplrError(f"li2021: selection must be one of {', '.join(SELECTIONS)}")
     ups = math.log2(config.grid / config.base_grid)
     if config.grid < config.base_grid or ups != int(ups):
         raise StipplrError("li2021: grid must be base_grid times a power of two")
@@ -179,10 +206,20 @@ class Li2021(nn.Module):
         offsets = torch.sigmoid(self.offset_head(x))
         return {"density": density, "offsets": offsets}
 
-    def predict(self, rgb: Tensor, darkness: Tensor, n: int) -> tuple[Tensor, Tensor]:
-        """N dots per image: xy (B, N, 2) and grey rgb (B, N, 3). Uses the RGB image only."""
-        points, _ = extract_points(self(rgb), n, self.config.temperature)
+    def predict(self, rgb: Tensor, darkness: Tensor, n: int) -> tuple[Tensor, Tensor | None]:
+        """N dots per image: xy (B, N, 2) and grey rgb (B, N, 3), or None with ``subcell``
+        (the engine samples the photo). Uses the RGB image only."""
+        points, _ = select_points(self(rgb), n, self.config)
+        if self.config.selection == "subcell":
+            return points[..., :2], None
         return points[..., :2], points[..., 2:3].expand(-1, -1, 3)
+
+
+def select_points(grids: dict[str, Tensor], n: int, config: Config) -> tuple[Tensor, Tensor]:
+    """The N dots of ``config.selection``: :func:`extract_points` or :func:`subcell_points`."""
+    if config.selection == "subcell":
+        return subcell_points(grids, n)
+    return extract_points(grids, n, config.temperature)
 
 
 def extract_points(
@@ -208,6 +245,110 @@ def extract_points(
     offsets = grids["offsets"].flatten(2).gather(2, index[:, None, :].expand(-1, 3, -1))
     points = (cell.to(offsets.dtype) + offsets.transpose(1, 2)) / g
     return points, weights
+
+
+def subgrid(grid: int) -> tuple[int, int]:
+    """Sub-cell slots (a across, b down) of one column, a * b = grid, a >= b, nearest square."""
+    down = max(d for d in range(1, math.isqrt(grid) + 1) if grid % d == 0)
+    return grid // down, down
+
+
+@lru_cache(maxsize=8)
+def dispersed_order(across: int, down: int) -> Tensor:
+    """Rank (a * b,) of each slot (k = row * a + column) in a farthest-point order on the
+    torus of the a x b sub-grid (4 x 4 gives a Bayer-like ordered-dither matrix): any first
+    m slots are spread over the cell."""
+    x = torch.arange(across * down) % across
+    y = torch.arange(across * down) // across
+    dx = (x[:, None] - x[None, :]).abs()
+    dy = (y[:, None] - y[None, :]).abs()
+    dx = torch.minimum(dx, across - dx) / across
+    dy = torch.minimum(dy, down - dy) / down
+    dist = dx.double().square() + dy.double().square()
+    chosen = [0]
+    nearest = dist[0].clone()
+    for _ in range(across * down - 1):
+        nearest[chosen] = -1.0
+        best = int(nearest.argmax())  # first of the farthest: deterministic
+        chosen.append(best)
+        nearest = torch.minimum(nearest, dist[best])
+    rank = torch.empty(across * down, dtype=torch.long)
+    rank[torch.tensor(chosen)] = torch.arange(across * down)
+    return rank
+
+
+def column_counts(mass: Tensor, n: int, cap: int) -> Tensor:
+    """Integer dot counts (B, C), each <= ``cap`` and summing to ``n``, from column masses
+    (B, C) >= 0: scaled to n, capped by water-filling, then rounded by largest remainder."""
+    want = mass.double().clamp(min=0) + 1e-12
+    want = want * (n / want.sum(dim=1, keepdim=True))
+    for _ in range(4 * cap + 8):
+        over = want > cap
+        if not bool(over.any()):
+            break
+        excess = (want - cap).clamp(min=0).sum(dim=1, keepdim=True)
+        want = want.clamp(max=cap)
+        room = torch.where(want < cap, want, torch.zeros_like(want))
+        want = want + excess * room / room.sum(dim=1, keepdim=True).clamp(min=1e-300)
+    want = want.clamp(max=cap)
+    counts = want.floor()
+    left = n - counts.sum(dim=1, keepdim=True)
+    frac = torch.where(counts < cap, want - counts, torch.full_like(want, -1.0))
+    order = frac.argsort(dim=1, descending=True).argsort(dim=1)
+    counts = counts + (order < left).double()
+    return counts.long()
+
+
+def slot_index(xy: Tensor, grid: int) -> Tensor:
+    """Flat ``subcell`` cell index (..., ) = (i * G + j) * G + k of positions (..., 2) in [0, 1]."""
+    across, down = subgrid(grid)
+    sx = (xy[..., 0].clamp(0, 1) * grid * across).long().clamp(max=grid * across - 1)
+    sy = (xy[..., 1].clamp(0, 1) * grid * down).long().clamp(max=grid * down - 1)
+    column = (sx // across) * grid + sy // down
+    return column * grid + (sy % down) * across + sx % across
+
+
+def slot_histogram(xy: Tensor, grid: int) -> Tensor:
+    """Counts (B, G, G, G) of (B, N, 2) dots over the ``subcell`` cells (the density target)."""
+    flat = slot_index(xy, grid)
+    counts = xy.new_zeros(len(xy), grid**3).scatter_add(1, flat, xy.new_ones(flat.shape))
+    return counts.view(len(xy), grid, grid, grid)
+
+
+def subcell_points(grids: dict[str, Tensor], n: int) -> tuple[Tensor, Tensor]:
+    """``subcell`` selection: N dots (B, N, 3) = (x, y, grey) in [0, 1], plus weights (B, N).
+
+    Column (i, j) gets its share of N by its softmax mass (capped at G dots); its dots take
+    the first slots of :func:`dispersed_order` (the same order in every column). Dot k of column
+    (i, j) lies in sub-cell (k mod a, k div a) of an a x b split of the cell, moved by the
+    offsets over the middle ``SUBCELL_SPREAD`` of it; grey is the third offset directly.
+    The weights are plain ones: the counts are a function of the column masses only, which
+    the density term supervises directly (softmax over all cells vs the teacher's dots per
+    column, see training.tasks.li2021). A straight-through gradient as in
+    :func:`extract_points` made the density loss diverge here (KL 0.7 to 800 in six epochs:
+    every positive per-dot loss pushes its slot's logit down).
+    """
+    logits = grids["density"]
+    batch, g = logits.shape[0], logits.shape[-1]
+    if not 1 <= n <= g**3:
+        raise StipplrError(f"li2021: can place 1 to {g**3} dots with this grid, not {n}")
+    across, down = subgrid(g)
+    columns = logits.reshape(batch, g * g, g)
+    counts = column_counts(
+        torch.softmax(columns.detach().flatten(1), 1).view_as(columns).sum(-1), n, g
+    )
+    slot = dispersed_order(across, down).argsort().to(logits.device).expand(batch, g * g, g)
+    taken = torch.arange(g, device=logits.device) < counts[..., None]  # n per image
+    column = torch.arange(g * g, device=logits.device)[None, :, None].expand_as(slot)
+    flat = (column * g + slot)[taken].view(batch, n)
+    k = flat % g
+    col = flat // g
+    i, j = col // g, col % g
+    offsets = grids["offsets"].flatten(2).gather(2, flat[:, None, :].expand(-1, 3, -1))
+    inner = 0.5 + SUBCELL_SPREAD * (offsets[:, :2] - 0.5)  # (B, 2, N)
+    x = (i + ((k % across) + inner[:, 0]) / across) / g
+    y = (j + ((k // across) + inner[:, 1]) / down) / g
+    return torch.stack((x, y, offsets[:, 2]), dim=-1), torch.ones_like(x)
 
 
 def find_encoder_weights(config: Config) -> Path | None:
