@@ -243,35 +243,31 @@ def snap_to_ink(xy: Tensor, darkness: Tensor, radius: float) -> Tensor:
     reach = min(MAX_SNAP_PX, math.floor(radius))
     if reach < 1:
         return xy
-    pos = xy * xy.new_tensor([width, height])
-    pixel = pos.floor().long()
-    pixel[..., 0].clamp_(0, width - 1)
-    pixel[..., 1].clamp_(0, height - 1)
+    size = xy.new_tensor([width, height])
+    pos = xy * size
+    pixel = torch.stack(
+        [pos[..., 0].floor().clamp(0, width - 1), pos[..., 1].floor().clamp(0, height - 1)], -1
+    ).long()
     flat = darkness[:, 0].flatten(1)
-    here = flat.gather(1, pixel[..., 1] * width + pixel[..., 0])
+    white = flat.gather(1, pixel[..., 1] * width + pixel[..., 0]) < INK
+    image, dot = white.nonzero(as_tuple=True)  # only these dots look around
     steps = torch.arange(-reach, reach + 1, device=xy.device)
     offsets = torch.cartesian_prod(steps, steps)  # (K, 2) as (dx, dy)
     offsets = offsets[(offsets**2).sum(dim=1) <= reach**2]
-    cand = pixel[:, :, None, :] + offsets[None, None]  # (B, n, K, 2)
-    inside = (cand[..., 0] >= 0) & (cand[..., 0] < width) & (cand[..., 1] >= 0)
-    inside &= cand[..., 1] < height
-    cand_x = cand[..., 0].clamp(0, width - 1)
-    cand_y = cand[..., 1].clamp(0, height - 1)
-    ink = flat.gather(1, (cand_y * width + cand_x).flatten(1)).view(cand_x.shape)
-    usable = inside & (ink >= INK)
-    closest = torch.stack(
-        [
-            pos[..., None, 0].clamp(cand_x.to(pos.dtype), cand_x.to(pos.dtype) + 0.999),
-            pos[..., None, 1].clamp(cand_y.to(pos.dtype), cand_y.to(pos.dtype) + 0.999),
-        ],
-        dim=-1,
-    )
-    distance = (closest - pos[..., None, :]).norm(dim=-1).masked_fill(~usable, float("inf"))
+    cand = pixel[image, dot][:, None, :] + offsets  # (M, K, 2)
+    inside = (cand >= 0).all(-1) & (cand[..., 0] < width) & (cand[..., 1] < height)
+    cand_x, cand_y = cand[..., 0].clamp(0, width - 1), cand[..., 1].clamp(0, height - 1)
+    ink = flat[image[:, None], cand_y * width + cand_x] >= INK
+    here = pos[image, dot][:, None, :]
+    corner = torch.stack([cand_x, cand_y], -1).to(pos.dtype)
+    closest = torch.maximum(torch.minimum(here, corner + 0.999), corner)
+    distance = (closest - here).norm(dim=-1).masked_fill(~(inside & ink), float("inf"))
     best = distance.argmin(dim=-1)
-    target = closest.gather(2, best[..., None, None].expand(-1, -1, 1, 2))[:, :, 0]
-    move = (here < INK) & usable.any(dim=-1)
-    pos = torch.where(move[..., None], target, pos)
-    return pos / xy.new_tensor([width, height])
+    found = torch.isfinite(distance.gather(1, best[:, None]))[:, 0]
+    target = closest[torch.arange(len(best), device=xy.device), best]
+    moved = pos.clone()
+    moved[image[found], dot[found]] = target[found]
+    return moved / size
 
 
 class ForceKernel(nn.Module):
