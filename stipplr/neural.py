@@ -33,11 +33,11 @@ WEIGHTS_DIR = modelfiles.SHIPPED_DIR
 DEFAULT_MODEL = modelfiles.DEFAULT_MODEL
 
 Prediction = tuple[np.ndarray, "np.ndarray | None", dict[str, Any]]
-EXACT_COLOUR_PIXELS = 2_000_000
-"""Up to this many pixels the dots get exact Voronoi-cell mean colours (the API's
-:func:`~stipplr.cells.cell_colours`: about 0.1-0.3 s on a 640 px photo, 1.5 s at 2 MP, two
-cores); beyond, box-window means (0.4-1.4 s instead of 8-18 s at 12 MP, where the
-network takes 9-11 s), which come out 0.4-1.6 CIEDE2000 off the cell means, slightly dark."""
+EXACT_COLOUR_PIXELS = 12_000_000
+"""Up to this many pixels the dots get Voronoi-cell mean colours (the API's
+:func:`~stipplr.cells.cell_colours`: 0.02-0.05 s on a 640 px photo, 0.4 s at 2 MP, 2.7 s at
+12 MP, where the network takes 9-11 s); beyond, box-window means (a tenth of the time),
+which come out 0.4-1.6 CIEDE2000 off the cell means, slightly dark."""
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ def run_batch(
     **options: Any,
 ) -> list[EngineResult]:
     """Dots for equal-size images in one network batch; colours from the model or, when it
-    gives none, exact cell means from the API (None here), or, on photos over
+    gives none, cell means from the API (None here), or, on photos over
     :data:`EXACT_COLOUR_PIXELS`, the photo's mean in a box about each dot (one pass)."""
     kwargs = {"model": model, "device": device, "seed": seed, **options}
     try:
