@@ -58,6 +58,9 @@ class Config:
     kernel_bumps: int = 4
     max_correction: float = 0.3
     tone_passes: int = 22
+    tone_px_per_dot: float = 12.0
+    """The tone passes' own grid, finer than the relaxation's: about this many pixels per
+    dot (capped at ``max_grid_pixels`` too)."""
     tone_step: float = 0.19
     """Initial step of the tone passes (learned per pass, at most ``TONE_STEP_MAX``)."""
     spacing_passes: int = 10
@@ -86,9 +89,13 @@ INK = 0.05  # darkness below this is near-white paper for the snap (the leakage 
 MAX_SNAP_PX = 8  # the snap looks at most this many image pixels away
 
 
-def grid_shape(height: int, width: int, n: int, config: Config) -> tuple[int, int]:
-    """The working grid: about ``px_per_dot`` pixels per dot, capped at ``max_grid_pixels``."""
-    pixels = min(config.px_per_dot * n, config.max_grid_pixels)
+def grid_shape(
+    height: int, width: int, n: int, config: Config, px_per_dot: float | None = None
+) -> tuple[int, int]:
+    """A working grid: about ``px_per_dot`` (default: the config's) pixels per dot, capped at
+    ``max_grid_pixels``."""
+    px_per_dot = config.px_per_dot if px_per_dot is None else px_per_dot
+    pixels = min(px_per_dot * n, config.max_grid_pixels)
     scale = math.sqrt(pixels / (height * width))
     return max(8, round(height * scale)), max(8, round(width * scale))
 
@@ -363,9 +370,9 @@ class RelaxNet(nn.Module):
         correction = sample(self.correction(fields), moved)
         return pts - h * (step * move + correction)
 
-    def forward(self, rho: Tensor, pts: Tensor) -> Tensor:
+    def forward(self, rho: Tensor, pts: Tensor, tone_rho: Tensor | None = None) -> Tensor:
         """Training entry: every pass from ``pts`` (B, n, 2) in grid px."""
-        return self.relax(rho, pts)
+        return self.relax(rho, pts, tone_rho=tone_rho)
 
     def relax(
         self,
@@ -374,9 +381,11 @@ class RelaxNet(nn.Module):
         generator: torch.Generator | None = None,
         passes: int | None = None,
         tone_passes: int | None = None,
+        tone_rho: Tensor | None = None,
     ) -> Tensor:
-        """Run the relaxation, then the tone passes, from ``pts`` (B, n, 2) in grid px;
-        returns the moved points. More passes than trained reuse the last step size.
+        """Run the relaxation on ``rho``, then the tone passes on ``tone_rho`` (the same ink on
+        the tone grid; default ``rho``), from ``pts`` (B, n, 2) in ``rho``'s grid px; returns
+        the moved points there. More passes than trained reuse the last step size.
         The grid offsets come from ``generator`` (a CPU one), so every device draws the same."""
         shape = rho.shape[-2:]
         h = math.sqrt(shape[0] * shape[1] / pts.shape[1])
@@ -389,18 +398,28 @@ class RelaxNet(nn.Module):
             pts = torch.minimum(self.step(pts, rho, step, kernel, h, offset).clamp_min(0), limit)
         tone_passes = self.config.tone_passes if tone_passes is None else tone_passes
         if tone_passes and len(self.tone_logits):
-            grid = ToneGrid(rho, h)
-            tone_steps = TONE_STEP_MAX * torch.sigmoid(self.tone_logits)
-            config = self.config
-            pushes = min(config.spacing_passes, tone_passes) if pts.shape[1] > 1 else 0
-            index = neighbours(pts) if pushes else None  # dots move little: found once
-            for k in range(tone_passes):
-                if k < pushes:
-                    pts = spacing_push(
-                        pts, index, grid.hex_spacing, config.spacing_margin, config.spacing_push
-                    )
-                step = tone_steps[min(k, len(tone_steps) - 1)]
-                pts = torch.minimum(grid.step(pts, step, guard=k > pushes).clamp_min(0), limit)
+            tone_rho = rho if tone_rho is None else tone_rho
+            scale = pts.new_tensor([tone_rho.shape[-1], tone_rho.shape[-2]]) / limit
+            pts = self.tone(tone_rho, pts * scale, tone_passes) / scale
+        return pts
+
+    def tone(self, rho: Tensor, pts: Tensor, tone_passes: int) -> Tensor:
+        """The tone passes (the first ``spacing_passes`` with spacing pushes) on the ink
+        density ``rho``, points in its grid px."""
+        shape = rho.shape[-2:]
+        limit = pts.new_tensor([shape[1], shape[0]])
+        grid = ToneGrid(rho, math.sqrt(shape[0] * shape[1] / pts.shape[1]))
+        tone_steps = TONE_STEP_MAX * torch.sigmoid(self.tone_logits)
+        config = self.config
+        pushes = min(config.spacing_passes, tone_passes) if pts.shape[1] > 1 else 0
+        index = neighbours(pts) if pushes else None  # dots move little: found once
+        for k in range(tone_passes):
+            if k < pushes:
+                pts = spacing_push(
+                    pts, index, grid.hex_spacing, config.spacing_margin, config.spacing_push
+                )
+            step = tone_steps[min(k, len(tone_steps) - 1)]
+            pts = torch.minimum(grid.step(pts, step, guard=k > pushes).clamp_min(0), limit)
         return pts
 
     def predict(
@@ -426,6 +445,8 @@ class RelaxNet(nn.Module):
         height, width = darkness.shape[-2:]
         shape = grid_shape(height, width, n, self.config)
         rho = ink_density(darkness.float(), shape, n)
+        tone_shape = grid_shape(height, width, n, self.config, self.config.tone_px_per_dot)
+        tone_rho = rho if tone_shape == shape else ink_density(darkness.float(), tone_shape, n)
         seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
         starts = [
             scattered_dither(dark, n, seed=seed + i)
@@ -435,7 +456,8 @@ class RelaxNet(nn.Module):
         starts = [torch.from_numpy(s.astype(np.float32)) for s in starts]
         pts = (stack_dots(starts) * torch.from_numpy(size)).to(rho.device)
         generator = torch.Generator().manual_seed(seed)
-        relaxed = self.relax(rho, pts, generator, passes, tone_passes) / pts.new_tensor(size)
+        relaxed = self.relax(rho, pts, generator, passes, tone_passes, tone_rho)
+        relaxed = relaxed / pts.new_tensor(size)
         spacing = math.sqrt(height * width / n)
         return snap_to_ink(relaxed, darkness.float(), self.config.snap_radius * spacing), None
 

@@ -141,8 +141,12 @@ def compute_loss(model: torch.nn.Module, batch: dict[str, Tensor], cfg: dict) ->
     n = batch["start"].shape[1]
     shape = grid_shape(dark.shape[-2], dark.shape[-1], n, core.config)
     rho = ink_density(dark, shape, n)
+    tone_shape = grid_shape(
+        dark.shape[-2], dark.shape[-1], n, core.config, core.config.tone_px_per_dot
+    )
+    tone_rho = ink_density(dark, tone_shape, n)
     size = batch["start"].new_tensor([shape[1], shape[0]])
-    pts = model(rho, batch["start"] * size)
+    pts = model(rho, batch["start"] * size, tone_rho)
     tone = tone_on_another_grid(pts / size, dark, n, shape)
     spacing, ratio = spacing_loss(pts, rho, loss_cfg["spacing_margin"])
     return {
