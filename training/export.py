@@ -3,10 +3,11 @@
 Takes the run's ``best.pt`` (or ``--checkpoint last``), measures it on held-out photos
 (the checkout's ``examples/photos/*.jpg`` at N = 5000 by default, through
 ``stipplr.stipple`` so the whole pipeline is timed) and writes ``NAME.pt`` with the weights,
-the config and meta: description, N range, training data summary, the run's recipe and the
-measured metrics, and its model card ``NAME.json`` (what ``stipplr models`` lists, read
-without torch). ``--baselines dither,voronoi,lbg`` measures the classical engines the same
-way. Without ``--out`` the model goes to the user's model folder
+the config (the run's ``[export.config]``, if any, over its training config) and meta:
+description, N range, training data summary, the run's recipe and the measured metrics,
+and its model card ``NAME.json`` (what ``stipplr models`` lists, read without torch).
+``--baselines dither,voronoi,lbg`` measures the classical engines the same way. Without
+``--out`` the model goes to the user's model folder
 (:func:`stipplr.modelfiles.user_model_dir`), where ``stipplr models`` lists it and
 ``--model NAME`` finds it. An existing file, a shipped model's file or a shipped model's
 name is only replaced (or shadowed) with ``--force``; the command prints where it wrote.
@@ -15,6 +16,7 @@ name is only replaced (or shadowed) with ``--force``; the command prints where i
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from collections import Counter
@@ -22,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 import stipplr
 from stipplr import metrics, modelfiles
-from stipplr.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint
-from stipplr.errors import StipplrError
+from stipplr.checkpoints import read_checkpoint, save_checkpoint
+from stipplr.errors import StipplrError, one_line
 from stipplr.images import load_image
-from stipplr.models import make_config
+from stipplr.models import build_model, make_config
 from stipplr.tomlfile import read_toml
 from stipplr.tone import Tone, darkness
 from training.paths import CHECKOUT_WEIGHTS_DIR, EXAMPLE_PHOTOS
@@ -124,6 +127,20 @@ def check_run(run_dir: Path, checkpoint: str) -> Path:
     return source
 
 
+def with_config(source: Path, state: dict[str, Any], arch: str, config: Any) -> torch.nn.Module:
+    """The checkpoint's weights in the network of ``config``: the run's ``[export.config]``
+    (settings the shipped model runs with but was not trained with, such as more passes)
+    over its training config. Weights that do not fit it are a one-line error."""
+    model = build_model(arch, dataclasses.asdict(config))
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise StipplrError(
+            f"{source}: [export.config] does not fit the trained weights ({one_line(exc)})"
+        ) from None
+    return model.eval()
+
+
 def table(results: dict[str, dict[str, Any]]) -> str:
     """A markdown table of mean scores, one row per engine/model."""
     head = "| engine | " + " | ".join(SCORES) + " |\n|---" + "|---:" * len(SCORES) + "|\n"
@@ -152,9 +169,10 @@ def export(
     check_target(out, force)
     payload = read_checkpoint(source)
     run_config = read_toml(run_dir / "config.toml")
-    model, _ = load_checkpoint(source)
     arch = payload["arch"]
-    config = make_config(arch, payload["config"])
+    inference = run_config.get("export", {}).get("config", {})
+    config = make_config(arch, {**payload["config"], **inference})
+    model = with_config(source, payload["state_dict"], arch, config)
     log = run_dir / "log.csv"
     meta: dict[str, Any] = {
         "name": name,
