@@ -17,7 +17,9 @@ from stipplr.models import build_model, make_config
 from stipplr.models.relaxnet import (
     ForceKernel,
     ToneGrid,
+    decimation,
     ink_density,
+    low_band,
     mirror_pad,
     neighbours,
     sample,
@@ -149,7 +151,36 @@ def test_mirror_pad_reflects_like_scipy_and_numpy_symmetric():
 
 def tone_error(grid: ToneGrid, pts: torch.Tensor) -> float:
     spectrum = torch.fft.rfft2(grid._padded(splat(pts, grid.rho.shape[-2:]))[:, 0])
-    return float(((spectrum - grid.rho_hat).abs() ** 2 * grid.gauss).sum())
+    return float(((low_band(spectrum, grid.coarse) - grid.rho_low).abs() ** 2 * grid.gauss).sum())
+
+
+def test_the_low_band_of_a_smooth_field_is_that_field_on_a_coarser_grid():
+    noise = torch.rand(1, 60, 84, generator=torch.Generator().manual_seed(3))
+    spectrum = torch.fft.rfft2(noise)
+    ky = torch.fft.fftfreq(60)[:, None]
+    kx = torch.fft.rfftfreq(84)[None, :]
+    width = 6.0
+    spectrum = spectrum * torch.exp(-2 * math.pi**2 * width**2 * (kx**2 + ky**2))
+    smooth = torch.fft.irfft2(spectrum, s=(60, 84))
+    factor = decimation(width)
+    assert factor == 3
+    coarse = torch.fft.irfft2(low_band(spectrum, (20, 28)), s=(20, 28)) / factor**2
+    assert torch.allclose(coarse, smooth[:, ::3, ::3], atol=1e-4 * float(smooth.abs().max()))
+
+
+def test_the_coarse_tone_gradient_moves_dots_as_the_full_one(monkeypatch):
+    rho = ink_density(torch.from_numpy(gradient_image()).float()[None, None], (96, 128), 400)
+    h = math.sqrt(96 * 128 / 400)
+    pts = torch.rand(1, 400, 2, generator=torch.Generator().manual_seed(1)) * torch.tensor(
+        [128.0, 96.0]
+    )
+    coarse = ToneGrid(rho, h)
+    monkeypatch.setattr("stipplr.models.relaxnet.SAMPLES_PER_WIDTH", 1e9)
+    full = ToneGrid(rho, h)
+    assert coarse.factor > 1 and full.factor == 1
+    step = torch.tensor(0.19)
+    move_coarse, move_full = coarse.step(pts, step) - pts, full.step(pts, step) - pts
+    assert float((move_coarse - move_full).norm() / move_full.norm()) < 0.03
 
 
 @pytest.mark.parametrize("step", [0.15, 0.6])
@@ -187,6 +218,14 @@ def test_the_snap_moves_dots_off_white_paper_onto_ink_nearby_only():
     out = snap_to_ink(xy, dark, radius=3.0) * torch.tensor([40.0, 20.0])
     assert 10 <= float(out[0, 0, 0]) < 11 and float(out[0, 0, 1]) == pytest.approx(5.5)
     assert torch.allclose(out[0, 1:], px[0, 1:])  # on ink, or no ink within reach
+
+
+def test_a_snapped_dot_lands_inside_its_ink_pixel_whatever_the_rounding():
+    dark = torch.zeros(1, 1, 10, 41)
+    dark[..., :, 1] = 1.0  # ink in column 1; float32(1 / 41) * 41 rounds below 1
+    xy = torch.tensor([[[0.4, 5.5]]]) / torch.tensor([41.0, 10.0])
+    out = snap_to_ink(xy, dark, radius=3.0)[0].double().numpy()
+    assert int(np.floor(out[0, 0] * 41)) == 1
 
 
 def test_two_hundred_thousand_dots_come_out_exact_and_spread(physics):

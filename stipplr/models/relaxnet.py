@@ -11,16 +11,18 @@ Three stages, every one re-reading the dots the previous moved:
    correction; a learned step per pass scales the move. The grid shifts by a random
    sub-pixel offset each pass, so no dot settles on the grid's lattice.
 2. ``tone_passes`` steps down the tone metric's own energy (dots and ink blurred by one
-   mean spacing h and compared: a Gaussian kernel of sqrt(2) h), with reflecting borders
-   like the metric's, steps preconditioned by the local dot density and learned per pass,
-   and a guard that halves an image's steps when its error grows. The first
-   ``spacing_passes`` of them first push apart dots closer than ``spacing_margin`` of
-   their local hexagonal spacing. The relaxation sets the spacing but leaves the tone
-   about 8 dB short of a capacity-constrained set (its offsets jitter every dot; its
-   long-range force balances ink over large areas first); these steps close most of it.
+   mean spacing h and compared: a Gaussian kernel of sqrt(2) h) on a finer grid
+   (``tone_px_per_dot``), with reflecting borders like the metric's, steps preconditioned
+   by the local dot density and learned per pass, and a guard that halves an image's steps
+   when its error grows. The first ``spacing_passes`` of them first push apart dots closer
+   than ``spacing_margin`` of their local hexagonal spacing. Then ``fine_passes`` steps of
+   a narrower energy (``fine_width`` h) without pushes balance single cells and fine detail.
+   The relaxation sets the spacing but leaves the tone about 8 dB short of a
+   capacity-constrained set (its offsets jitter every dot; its long-range force balances
+   ink over large areas first); these steps close it.
 3. A snap at the image's own resolution (finer than the grid): a dot on a near-white
-   pixel moves to the nearest pixel with ink within ``snap_radius`` spacings, so thin
-   white detail stays white.
+   pixel moves to the nearest pixel with ink within ``snap_radius`` spacings (at most
+   ``MAX_SNAP_PX``), so thin white detail stays white.
 
 The start is the dither engine's dots at the call's ``seed``, scattered off their cell
 centres by a smooth random swirl (:func:`~stipplr.engines.dither.scattered_dither`, the
@@ -48,7 +50,9 @@ from stipplr.models import stack_dots
 
 @dataclass(frozen=True)
 class Config:
-    """relaxnet settings (defaults = the shipped model)."""
+    """relaxnet settings. Defaults: what the recipe trains with; the shipped model runs
+    with more and finer tone passes (its file holds its config: the recipe's
+    ``[export.config]`` over these)."""
 
     passes: int = 8
     px_per_dot: float = 12.0
@@ -88,6 +92,8 @@ BUMP_WIDTH = 0.08  # squared width (in (cycles per h)^2) of the kernel's learned
 MAX_MOVE = 3.0  # a dot's force is capped at this many times the median dot's
 TONE_WIDTH = math.sqrt(2.0)  # the tone energy's Gaussian, in h: the metric's 1 h blur, twice
 TONE_MARGIN = 3.0  # reflected border of the tone passes' grid, in Gaussian widths
+GAUSS_CUTOFF = 1e-4  # the tone gradient drops frequencies where its Gaussian is below this
+SAMPLES_PER_WIDTH = 2.0  # the coarse tone gradient's grid points per Gaussian width
 TONE_STEP_MAX = 0.22  # tone steps of 0.245 diverge on the sample photos, 0.2 do not (measured)
 MAX_TONE_MOVE = 0.5  # a tone pass moves a dot at most this many h
 GUARD_GROWTH = 1.1  # tone error growth between steps that halves the steps (noise: below)
@@ -170,29 +176,58 @@ def mirror_pad(field: Tensor, margin: int) -> Tensor:
     return torch.cat([field[..., :side].flip(-1), field, field[..., -side:].flip(-1)], -1)
 
 
+def decimation(width: float) -> int:
+    """How many times coarser than the tone grid (per axis) the tone gradient may be
+    computed: a Gaussian of ``width`` grid px keeps no frequency above ``GAUSS_CUTOFF`` of
+    its peak beyond that coarse grid's Nyquist, and the grid samples the Gaussian at least
+    ``SAMPLES_PER_WIDTH`` times per width (the dots read it bilinearly; at 5 px for a
+    6.9 px Gaussian tone fell 0.4 dB, at 2-3 px it stayed within run-to-run noise)."""
+    band = math.sqrt(math.log(1 / GAUSS_CUTOFF) / (2 * math.pi**2 * width**2))
+    return max(1, min(math.floor(0.5 / band), math.floor(width / SAMPLES_PER_WIDTH)))
+
+
+def low_band(spectrum: Tensor, shape: tuple[int, int]) -> Tensor:
+    """The rfft2 coefficients (..., R, C // 2 + 1) of a grid that a grid of ``shape`` (r, c)
+    represents: its first r rows from both ends (positive and negative frequencies) and its
+    first c // 2 + 1 columns."""
+    rows, cols = shape
+    top, bottom = (rows + 1) // 2, rows - (rows + 1) // 2
+    kept = spectrum[..., : cols // 2 + 1]
+    return torch.cat([kept[..., :top, :], kept[..., kept.shape[-2] - bottom :, :]], dim=-2)
+
+
 class ToneGrid:
     """The tone passes' FFT grid for one ink density (B, 1, rows, cols): the reflected and
     padded ink spectrum and the gradient multipliers of the Gaussian (``width`` mean
-    spacings h), computed once."""
+    spacings h), computed once. Dots are splatted and transformed at the grid's resolution;
+    the gradient comes back on a grid :func:`decimation` times coarser, which the Gaussian
+    makes exact to ``GAUSS_CUTOFF`` (the inverse transform was 5x the forward's cost)."""
 
     def __init__(self, rho: Tensor, h: float, width: float = TONE_WIDTH) -> None:
         self.rho, self.h = rho, h
         width = width * h
         self.margin = math.ceil(TONE_MARGIN * width)
+        self.factor = decimation(width)
         rows, cols = rho.shape[-2:]
-        self.fft_shape = (
-            next_fast_len(rows + 2 * self.margin, real=True),
-            next_fast_len(cols + 2 * self.margin, real=True),
+        self.coarse = (
+            next_fast_len(math.ceil((rows + 2 * self.margin) / self.factor), real=True),
+            next_fast_len(math.ceil((cols + 2 * self.margin) / self.factor), real=True),
         )
+        self.fft_shape = (self.coarse[0] * self.factor, self.coarse[1] * self.factor)
         self.rho_hat = torch.fft.rfft2(self._padded(rho)[:, 0])
         ky = torch.fft.fftfreq(self.fft_shape[0], device=rho.device)[:, None]
         kx = torch.fft.rfftfreq(self.fft_shape[1], device=rho.device)[None, :]
         k2 = kx**2 + ky**2
         # Gradient of a unit-mass Gaussian, scaled by its inverse curvature at the centre
         # (2 pi width^4) so a step of 1 moves a lone displaced dot back about that far.
-        self.gauss = torch.exp(-2 * math.pi**2 * width**2 * k2)
-        scaled = self.gauss * 2 * math.pi * width**4
-        self.multipliers = torch.stack([2j * math.pi * kx * scaled, 2j * math.pi * ky * scaled])
+        gauss = torch.exp(-2 * math.pi**2 * width**2 * k2)
+        scaled = gauss * 2 * math.pi * width**4
+        multipliers = torch.stack([2j * math.pi * kx * scaled, 2j * math.pi * ky * scaled])
+        self.gauss = low_band(gauss, self.coarse)
+        self.multipliers = low_band(multipliers, self.coarse) / self.factor**2
+        self.rho_low = low_band(self.rho_hat, self.coarse)
+        top, side = min(self.margin, rows), min(self.margin, cols)
+        self.origin = rho.new_tensor([side, top])
         self.energy = torch.full((rho.shape[0],), float("inf"), device=rho.device)
         self.damping = torch.ones(rho.shape[0], device=rho.device)
         smooth = torch.exp(-2 * math.pi**2 * (SPACING_SMOOTHING * h) ** 2 * k2)
@@ -217,16 +252,17 @@ class ToneGrid:
         on: against the oscillation that too long a step starts in dark areas (a spacing
         push between two steps raises the error by itself, so such steps pass no guard)."""
         spectrum = torch.fft.rfft2(self._padded(splat(pts, self.rho.shape[-2:]))[:, 0])
-        spectrum = spectrum - self.rho_hat
+        spectrum = low_band(spectrum, self.coarse) - self.rho_low
         with torch.no_grad():
             energy = (torch.view_as_real(spectrum).square().sum(-1) * self.gauss).sum(dim=(-2, -1))
             grew = (energy > GUARD_GROWTH * self.energy) & guard
             self.damping = torch.where(grew, self.damping / 2, self.damping)
             self.energy = energy
-        grad = self._crop(torch.fft.irfft2(spectrum[:, None] * self.multipliers, s=self.fft_shape))
+        grad = torch.fft.irfft2(spectrum[:, None] * self.multipliers, s=self.coarse)
+        at = (pts - 0.5 + self.origin) / self.factor + 0.5  # the dots on the coarse grid
         density = (sample(self.rho, pts) * self.h * self.h).clamp_min(1.0)
         step = step * self.damping[:, None, None] / density
-        move = (step * sample(grad, pts)).clamp(-MAX_TONE_MOVE * self.h, MAX_TONE_MOVE * self.h)
+        move = (step * sample(grad, at)).clamp(-MAX_TONE_MOVE * self.h, MAX_TONE_MOVE * self.h)
         return pts - move
 
 
