@@ -1,0 +1,36 @@
+"""The shipped default model as it ships: its run-time config is the recipe's, and it
+places exactly N dots at both ends of its range."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import stipplr
+from stipplr import metrics, neural
+from stipplr.checkpoints import read_checkpoint
+from stipplr.modelfiles import model_path
+from stipplr.tomlfile import read_toml
+from training.paths import CHECKOUT
+
+pytestmark = pytest.mark.skipif(
+    not neural.default_model_available(), reason="no trained default model"
+)
+
+
+def test_the_shipped_file_runs_the_recipes_export_config():
+    recipe = read_toml(CHECKOUT / "training" / "configs" / "default.toml")
+    shipped = read_checkpoint(model_path("default"))["config"]
+    trained = recipe["model"]["config"] | recipe["export"]["config"]
+    assert {key: shipped[key] for key in trained} == trained
+
+
+@pytest.mark.parametrize("n", [100, 200_000])
+def test_the_shipped_model_places_exactly_n_spread_dots_at_both_ends(n):
+    rng = np.random.default_rng(5)
+    dark = np.clip(np.linspace(0.2, 1.0, 640)[None, :] + 0.1 * rng.random((480, 640)), 0, 1)
+    rgb = np.repeat(1 - dark[..., None], 3, axis=-1).astype(np.float32)
+    xy = stipplr.stipple(rgb, n, "neural", model="default", device="cpu", seed=0).xy
+    assert xy.shape == (n, 2) and np.isfinite(xy).all()
+    assert xy.min() >= 0 and xy.max() <= 1
+    assert metrics.spacing_ratios(dark, xy).mean() > 0.8
