@@ -215,3 +215,23 @@ def test_few_dots_get_more_iterations_by_default():
     assert default_iterations(20_000) == default_iterations(5_000) == ccvt_module.ITERATIONS
     assert ccvt_module.ITERATIONS < default_iterations(2_000) < default_iterations(1_000)
     assert default_iterations(1) == ccvt_module.MAX_ITERATIONS
+
+
+def line_art(width: int, height: int) -> np.ndarray:
+    """Darkness of thin black lines and a ring on white paper: mostly empty."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(img)
+    for k in range(5):
+        draw.line([(8 + 12 * k, 6), (8 + 12 * k, height - 6)], fill=0, width=1)
+    draw.ellipse([width // 2, height // 4, width - 8, 3 * height // 4], outline=0, width=2)
+    return 1 - np.asarray(img, np.float64) / 255
+
+
+def test_a_stalled_level_stops_instead_of_repeating_refused_steps():
+    calls: list[int] = []
+    xy = ccvt(line_art(80, 40), 60, tol=0, iterations=120, progress=lambda d, t: calls.append(d))
+    assert len(xy) == 60
+    assert calls[-1] == 120  # progress still completes
+    assert len(calls) < 100  # tol = 0 never ends a level: only the stall did

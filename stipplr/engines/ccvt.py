@@ -77,6 +77,7 @@ MAX_GRID_PIXELS = 12_000_000  # memory cap on the working grid
 MAX_BOOST = 64.0  # at most this many times the pixels per dot where the ink is sparse
 MIN_FINE_PIXELS = 100_000  # the finest grid has at least this many pixels (small N)
 OVER_RELAX = 1.5  # centroid moves overshoot by this factor (fewer iterations, same result)
+MIN_OVER = 0.5  # refused steps damp the overshoot down to this; refused there, a level stops
 FLOOR = 0.1  # density floor (x mean) added to the Hessian's boundaries
 STEP_CAP = 0.3  # a weight moves at most this x d^2 from its neighbours' mean (d: their
 # mean distance), so a boundary moves at most ~0.15 d per step relative to its surroundings
@@ -407,6 +408,7 @@ def relax(
     h = float(np.sqrt(grid.size[0] * grid.size[1] / n))
     state = cells(grid, pts, weights)
     over, best = OVER_RELAX, float(np.std(state.mass)) / capacity
+    stalled = 0  # refused steps in a row at the floor of the damping, with nothing revived
     for step in range(1, steps + 1):
         pts, weights, revived = revive(pts, weights, state, capacity, h, rng)
         if revived:
@@ -424,14 +426,19 @@ def relax(
         exact = step % EXACT_EVERY == 0
         trial = _backtrack(grid, state, target, weights, dw, capacity, best, exact)
         if trial is None:
-            over = max(0.5, 0.7 * over)
+            stalled = stalled + 1 if over == MIN_OVER and not revived else 0
+            over = max(MIN_OVER, 0.7 * over)
         else:
             pts, weights, state = trial
             best = min(best, float(np.std(state.mass)) / capacity)
+            stalled = 0
         rms = float(np.sqrt(np.mean(np.sum(move**2, axis=1)))) / (over * h)
+        # Stalled for a whole cycle of label modes, every further step repeats a refused
+        # one (mostly-white line art: 77 s for 1 000 dots on a 400 x 200 px text image).
+        done = rms < tol or stalled > EXACT_EVERY
         if report is not None:
-            report(step, rms < tol or step == steps)
-        if rms < tol:
+            report(step, done or step == steps)
+        if done:
             return pts, weights, step
     return pts, weights, steps
 
