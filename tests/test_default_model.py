@@ -34,3 +34,19 @@ def test_the_shipped_model_places_exactly_n_spread_dots_at_both_ends(n):
     assert xy.shape == (n, 2) and np.isfinite(xy).all()
     assert xy.min() >= 0 and xy.max() <= 1
     assert metrics.spacing_ratios(dark, xy).mean() > 0.8
+
+
+def test_the_shipped_model_leaves_blank_paper_blank_around_line_art():
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (240, 120), 255)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle([20, 30, 70, 90], fill=0)
+    draw.line([(120, 10), (200, 110)], fill=0, width=1)
+    draw.line([(150, 10), (150, 110)], fill=0, width=2)
+    rgb = np.repeat(np.asarray(img, np.float32)[..., None] / 255, 3, axis=-1)
+    for n in (300, 1500):
+        xy = stipplr.stipple(rgb, n, "neural", model="default", device="cpu", seed=0).xy
+        cols = np.clip((xy[:, 0] * 240).astype(int), 0, 239)
+        rows = np.clip((xy[:, 1] * 120).astype(int), 0, 119)
+        assert (rgb[rows, cols, 0] < 1).all(), f"{n} dots: some on blank paper"

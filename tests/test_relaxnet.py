@@ -15,6 +15,7 @@ from stipplr.engines.dither import scattered_dither
 from stipplr.metrics.structure import bond_order
 from stipplr.models import build_model, make_config
 from stipplr.models.relaxnet import (
+    MAX_SPACING,
     ForceKernel,
     ToneGrid,
     decimation,
@@ -211,13 +212,32 @@ def test_the_spacing_push_parts_close_pairs_and_leaves_spaced_dots():
 
 
 def test_the_snap_moves_dots_off_white_paper_onto_ink_nearby_only():
-    dark = torch.zeros(1, 1, 20, 40)
+    dark = torch.full((1, 1, 20, 40), 0.02)  # near-white paper, not blank
     dark[..., :, 10] = 1.0  # a 1-px dark line at x = 10
     px = torch.tensor([[[12.4, 5.5], [10.5, 8.5], [30.5, 12.5]]])  # beside, on, far from it
     xy = px / torch.tensor([40.0, 20.0])
     out = snap_to_ink(xy, dark, radius=3.0) * torch.tensor([40.0, 20.0])
     assert 10 <= float(out[0, 0, 0]) < 11 and float(out[0, 0, 1]) == pytest.approx(5.5)
     assert torch.allclose(out[0, 1:], px[0, 1:])  # on ink, or no ink within reach
+
+
+def test_a_dot_on_blank_paper_far_from_ink_moves_to_the_nearest_ink():
+    dark = torch.zeros(2, 1, 20, 40)
+    dark[0, :, :, 10] = 1.0  # image 0: a line at x = 10; image 1: blank
+    px = torch.tensor([[[30.5, 12.5], [10.5, 3.5]], [[30.5, 12.5], [5.5, 5.5]]])
+    out = snap_to_ink(px / torch.tensor([40.0, 20.0]), dark, radius=3.0)
+    out = out * torch.tensor([40.0, 20.0])
+    assert 10 <= float(out[0, 0, 0]) < 11 and float(out[0, 0, 1]) == pytest.approx(12.5)
+    assert torch.allclose(out[0, 1], px[0, 1]) and torch.allclose(out[1], px[1])
+
+
+def test_the_pushes_keep_at_most_max_spacing_on_blank_paper():
+    rho = torch.zeros(1, 1, 40, 40)
+    rho[..., :, :8] = 1.0  # ink in a strip, blank paper elsewhere
+    rho = ink_density(rho, (40, 40), 100)
+    grid = ToneGrid(rho, 4.0)
+    assert float(grid.hex_spacing.max()) <= MAX_SPACING * 4.0 + 1e-6
+    assert float(grid.hex_spacing[..., :, :4].max()) < 4.0  # ink: its own, smaller spacing
 
 
 def test_a_snapped_dot_lands_inside_its_ink_pixel_whatever_the_rounding():

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy import ndimage
 from scipy.fft import next_fast_len
 from scipy.spatial import cKDTree
 from torch import Tensor, nn
@@ -99,6 +100,9 @@ MAX_TONE_MOVE = 0.5  # a tone pass moves a dot at most this many h
 GUARD_GROWTH = 1.1  # tone error growth between steps that halves the steps (noise: below)
 SPACING_SMOOTHING = 0.5  # the ink that sets the local spacing is blurred by this many h
 NEIGHBOURS = 6  # dots each spacing push looks at
+MAX_SPACING = 3.0  # the spacing pushes keep at most this many h: on white paper the local
+# spacing is unbounded, and a dot that strayed there was pushed far out (text, N = 1 000:
+# 74 dots on blank paper; 11 with the cap)
 INK = 0.05  # darkness below this is near-white paper for the snap (the leakage metric's)
 MAX_SNAP_PX = 3  # the snap looks at most this many image pixels away: farther moves cost
 # tone at low N (astronaut, N = 1 000: 54.0 dB with 3 px, 52.0 with 8)
@@ -237,7 +241,8 @@ class ToneGrid:
         smooth = torch.exp(-2 * math.pi**2 * (SPACING_SMOOTHING * h) ** 2 * k2)
         smoothed = self._crop(torch.fft.irfft2(self.rho_hat * smooth, s=self.fft_shape)[:, None])
         floor = 1e-3 * rho.mean(dim=(-2, -1), keepdim=True)
-        self.hex_spacing = torch.sqrt(2.0 / (math.sqrt(3.0) * torch.maximum(smoothed, floor)))
+        spacing = torch.sqrt(2.0 / (math.sqrt(3.0) * torch.maximum(smoothed, floor)))
+        self.hex_spacing = spacing.clamp(max=MAX_SPACING * h)
 
     def _padded(self, field: Tensor) -> Tensor:
         reflected = mirror_pad(field, self.margin)
@@ -321,14 +326,43 @@ def snap_to_ink(xy: Tensor, darkness: Tensor, radius: float) -> Tensor:
     ink = flat[image[:, None], cand_y * width + cand_x] >= INK
     here = pos[image, dot][:, None, :]
     corner = torch.stack([cand_x, cand_y], -1).to(pos.dtype)
-    closest = torch.maximum(torch.minimum(here, corner + 1 - SNAP_INSET), corner + SNAP_INSET)
+    closest = inside_pixel(here, corner)
     distance = (closest - here).norm(dim=-1).masked_fill(~(inside & ink), float("inf"))
     best = distance.argmin(dim=-1)
     found = torch.isfinite(distance.gather(1, best[:, None]))[:, 0]
     target = closest[torch.arange(len(best), device=xy.device), best]
     moved = pos.clone()
     moved[image[found], dot[found]] = target[found]
+    blank = flat.gather(1, pixel[..., 1] * width + pixel[..., 0]) <= 0
+    blank[image[found], dot[found]] = False
+    if blank.any():
+        moved[blank] = to_nearest_ink(moved, darkness, blank)
     return moved / size
+
+
+def inside_pixel(pos: Tensor, corner: Tensor) -> Tensor:
+    """The point of the pixel at ``corner`` (its top-left, image px) nearest to ``pos``,
+    ``SNAP_INSET`` inside its edges."""
+    return torch.maximum(torch.minimum(pos, corner + 1 - SNAP_INSET), corner + SNAP_INSET)
+
+
+def to_nearest_ink(pos: Tensor, darkness: Tensor, stray: Tensor) -> Tensor:
+    """The ``stray`` dots (B, n) of ``pos`` (B, n, 2, image px), which sit on blank paper with
+    no ink within the snap's reach, moved just inside the nearest pixel with ink (a
+    distance transform per image; rare, so done on the CPU)."""
+    targets = []
+    for image in stray.any(dim=1).nonzero()[:, 0].tolist():
+        here = pos[image][stray[image]]
+        paper = darkness[image, 0].cpu().numpy() < INK
+        if paper.all():
+            targets.append(here)
+            continue
+        _, (rows, cols) = ndimage.distance_transform_edt(paper, return_indices=True)
+        x = here[:, 0].floor().long().clamp(0, paper.shape[1] - 1).cpu().numpy()
+        y = here[:, 1].floor().long().clamp(0, paper.shape[0] - 1).cpu().numpy()
+        corner = torch.from_numpy(np.stack([cols[y, x], rows[y, x]], -1)).to(pos)
+        targets.append(inside_pixel(here, corner))
+    return torch.cat(targets)
 
 
 class ForceKernel(nn.Module):
