@@ -114,3 +114,11 @@ def test_validate_scores_model_and_teacher(cfg: dict, model):
     assert model.training
     for key in task.VALIDATION_METRICS:
         assert np.isfinite(scores[key]) and np.isfinite(scores["teacher_" + key])
+
+
+def test_validate_scores_a_guided_model(cfg: dict):
+    cfg["model"]["config"]["selection"] = "guided"
+    with pytest.warns(UserWarning, match="no ImageNet weights"):
+        model = task.build_model(cfg)
+    scores = task.validate(model, cfg)
+    assert all(np.isfinite(scores[key]) for key in task.VALIDATION_METRICS)

@@ -13,6 +13,8 @@ returns one value per batch item, shape (B,), so a task can weight or average th
   model's (x, y, colour) grid and the softmax of the density logits over all cells. The
   published design picks the top-K cells, which passes no gradient to the density head;
   this term supervises every cell directly.
+- Share: squared error between the same softmax and the normalised target, in relative
+  density (li2021 ``guided``, whose dots follow the column shares; see :func:`share_loss`).
 
 The nearest neighbours are searched without gradient (chunked ``torch.cdist``); distances
 are then recomputed from the gathered points, so gradients follow the matched pairs.
@@ -168,3 +170,15 @@ def density_loss(logits: Tensor, counts: Tensor) -> Tensor:
     log_q = torch.log_softmax(logits.flatten(1), dim=1)
     p = counts.flatten(1) / counts.flatten(1).sum(dim=1, keepdim=True)
     return (torch.xlogy(p, p) - p * log_q).sum(dim=1)
+
+
+def share_loss(logits: Tensor, counts: Tensor) -> Tensor:
+    """Mean squared error (B,) between softmax(``logits``) and the normalised ``counts``,
+    both times the number of cells (relative ink density, 1 = even).
+
+    The tone error the dots will show, per cell; its gradient stays bounded where a target
+    is concentrated on a few cells, where the KL's log dominates a batch (li2021 ``guided``).
+    """
+    q = torch.softmax(logits.flatten(1), dim=1)
+    p = counts.flatten(1) / counts.flatten(1).sum(dim=1, keepdim=True)
+    return ((q - p) * q.shape[1]).square().mean(dim=1)

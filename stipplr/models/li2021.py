@@ -30,6 +30,15 @@ cell, and tone is what the network learns, per column. The dots are coloured fro
 (``predict`` returns None; the engine samples it); the grey offset channel stays a learned
 grey estimate for the colour loss. The density head is trained by the density term alone
 (see :func:`subcell_points`).
+
+``"guided"``, the second fix (the one ``training/configs/li2021-fix.toml`` trains): the
+network still decides how much ink each (x, y) column gets (its softmax mass,
+:func:`column_mass`), and the image's darkness decides where inside the column the dots go.
+The darkness is rescaled per column to the network's shares (:func:`guided_darkness`) and
+dithered into exactly N dots by the blue-noise ``dither`` engine. So no column has a fixed
+slot order (no lattice) or a cap of G dots (dark columns at large N), and a column's tone
+follows the image at the dither's resolution instead of the column's. The offsets are not
+used; only the density head is trained (training.tasks.li2021).
 """
 
 from __future__ import annotations
@@ -73,14 +82,22 @@ class Config:
     """Softness of the straight-through top-K gradient (in logit units)."""
     selection: str = "paper"
     """How cells become dots: ``paper`` (top-K over (x, y, grey) cells, grey-coloured dots,
-    the published design) or ``subcell`` (the third axis is sub-cell slots, dots allotted
-    per column; the stacked-dots fix, see the module docstring)."""
+    the published design), ``subcell`` (the third axis is sub-cell slots, dots allotted
+    per column; the first stacked-dots fix) or ``guided`` (column shares from the network,
+    dots placed inside each column by dithering the image's darkness); see the module
+    docstring."""
 
 
 ENCODERS = ("resnet50", "resnet18")
-SELECTIONS = ("paper", "subcell")
+SELECTIONS = ("paper", "subcell", "guided")
 SUBCELL_SPREAD = 0.5
 """With ``subcell``, the share of its sub-cell (per axis, centred) a dot's offset covers."""
+GUIDED_FLOOR = 1e-3
+"""With ``guided``, darkness added to every pixel before a column's share is spread over it
+(relative to black): a column the network inks but the image leaves white gets even dots."""
+GUIDED_MIN_INK = 1e-6
+"""With ``guided``, the least ink of a pixel relative to the darkest one, so that every
+dither cell is inked and exactly N dots come out."""
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -174,7 +191,7 @@ class Li2021(nn.Module):
         self.upsample_before = [i > 0 and i % 2 == 1 for i in range(1 + 2 * ups)]
         self.density_head = _head(config.channels[-1], config.density_widths, 1)
         self.offset_head = _head(config.channels[-1], config.offset_widths, 3)
-        self.n_range = (1, config.grid**3)
+        self.n_range = (1, None if config.selection == "guided" else config.grid**3)
         self.fixed_n = None
 
     def train(self, mode: bool = True) -> Li2021:
@@ -208,8 +225,12 @@ class Li2021(nn.Module):
 
     def predict(self, rgb: Tensor, darkness: Tensor, n: int) -> tuple[Tensor, Tensor | None]:
         """N dots per image: xy (B, N, 2) and grey rgb (B, N, 3), or None with ``subcell``
-        (the engine samples the photo). Uses the RGB image only."""
-        points, _ = select_points(self(rgb), n, self.config)
+        and ``guided`` (the engine samples the photo). ``darkness`` (B, 1, H, W) is used by
+        ``guided`` only, to place the dots inside each column."""
+        grids = self(rgb)
+        if self.config.selection == "guided":
+            return guided_points(grids, darkness[:, 0], n), None
+        points, _ = select_points(grids, n, self.config)
         if self.config.selection == "subcell":
             return points[..., :2], None
         return points[..., :2], points[..., 2:3].expand(-1, -1, 3)
@@ -333,10 +354,7 @@ def subcell_points(grids: dict[str, Tensor], n: int) -> tuple[Tensor, Tensor]:
     if not 1 <= n <= g**3:
         raise StipplrError(f"li2021: can place 1 to {g**3} dots with this grid, not {n}")
     across, down = subgrid(g)
-    columns = logits.reshape(batch, g * g, g)
-    counts = column_counts(
-        torch.softmax(columns.detach().flatten(1), 1).view_as(columns).sum(-1), n, g
-    )
+    counts = column_counts(column_mass(logits.detach()).flatten(1), n, g)
     slot = dispersed_order(across, down).argsort().to(logits.device).expand(batch, g * g, g)
     taken = torch.arange(g, device=logits.device) < counts[..., None]  # n per image
     column = torch.arange(g * g, device=logits.device)[None, :, None].expand_as(slot)
@@ -349,6 +367,52 @@ def subcell_points(grids: dict[str, Tensor], n: int) -> tuple[Tensor, Tensor]:
     x = (i + ((k % across) + inner[:, 0]) / across) / g
     y = (j + ((k // across) + inner[:, 1]) / down) / g
     return torch.stack((x, y, offsets[:, 2]), dim=-1), torch.ones_like(x)
+
+
+def column_mass(logits: Tensor) -> Tensor:
+    """Share (B, G, G) of the softmax over all cells of (B, G, G, G) logits in each (x, y)
+    column, index [b, i, j] with i along x: the ink the network gives each column."""
+    return torch.softmax(logits.flatten(1), 1).view_as(logits).sum(-1)
+
+
+def column_of_pixels(size: int, grid: int, device: torch.device | None = None) -> Tensor:
+    """Column index (size,) of each pixel along an axis of ``size`` pixels cut into ``grid``."""
+    return torch.arange(size, device=device) * grid // size
+
+
+def guided_darkness(darkness: Tensor, mass: Tensor) -> Tensor:
+    """Darkness (B, H, W) rescaled per column so that column (i, j) holds the share
+    ``mass[b, i, j]`` of the ink, spread over the column as the image's own darkness (plus
+    GUIDED_FLOOR); scaled to a maximum of 1 and floored at GUIDED_MIN_INK for the dither."""
+    batch, height, width = darkness.shape
+    grid = mass.shape[-1]
+    cx = column_of_pixels(width, grid, darkness.device)
+    cy = column_of_pixels(height, grid, darkness.device)
+    ink = darkness.double().clamp(0, 1) + GUIDED_FLOOR
+    index = (cx[None, :] * grid + cy[:, None]).flatten()  # flat (i, j) of each pixel
+    sums = ink.new_zeros(batch, grid * grid).index_add_(1, index, ink.flatten(1))
+    share = mass.double().flatten(1) / sums.clamp(min=1e-300)
+    scaled = ink * share[:, index].view(batch, height, width)
+    peak = scaled.flatten(1).amax(1).clamp(min=1e-300)[:, None, None]
+    return (scaled / peak).clamp(min=GUIDED_MIN_INK)
+
+
+def guided_points(grids: dict[str, Tensor], darkness: Tensor, n: int) -> Tensor:
+    """``guided`` selection: N dots (B, N, 2) from the blue-noise dither
+    (:func:`stipplr.engines.dither.dither`) of :func:`guided_darkness`.
+
+    The network decides how much ink each (x, y) column gets (:func:`column_mass`); the
+    image's darkness decides where inside the column it goes, at the dither's resolution.
+    Dither cells never hold two dots (no stacking) and have no per-column cap, and the
+    threshold texture differs from column to column (no repeated slot order).
+    """
+    from stipplr.engines.dither import dither
+
+    if n < 1:
+        raise StipplrError(f"li2021: needs at least 1 dot, not {n}")
+    maps = guided_darkness(darkness, column_mass(grids["density"].detach()))
+    xy = [torch.from_numpy(dither(m, n)) for m in maps.cpu().numpy()]
+    return torch.stack(xy).to(grids["density"].device, grids["offsets"].dtype)
 
 
 def find_encoder_weights(config: Config) -> Path | None:
