@@ -24,7 +24,14 @@ import torch
 from stipplr import modelfiles
 from stipplr.cells import window_colours
 from stipplr.checkpoints import load_checkpoint
-from stipplr.devices import autocast, configure_threads, cpu_cores, prepare_model, select_device
+from stipplr.devices import (
+    autocast,
+    configure_threads,
+    cpu_cores,
+    prepare_model,
+    select_device,
+    threads_for,
+)
 from stipplr.engines import EngineResult, Hints
 from stipplr.errors import OptionError
 from stipplr.models import RaggedBatch
@@ -166,7 +173,12 @@ def predict_batch(
     rgb_t, dark_t = rgb_t.to(dev), dark_t.to(dev)
     if dev.type == "cuda":
         rgb_t = rgb_t.contiguous(memory_format=torch.channels_last)
-    with _seeded(0 if seed is None else seed, dev), torch.inference_mode(), autocast(dev):
+    with (
+        _seeded(0 if seed is None else seed, dev),
+        torch.inference_mode(),
+        autocast(dev),
+        threads_for(n * len(rgbs), dev),
+    ):
         xy, colours = loaded.module.predict(rgb_t, dark_t, n, **kwargs)
     xy_np = xy.float().cpu().numpy()
     rgb_np = None if colours is None else colours.float().clamp(0, 1).cpu().numpy()
