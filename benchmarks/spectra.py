@@ -261,9 +261,12 @@ def main() -> int:
         "--engines", nargs="+", default=["dither", "voronoi", "lbg", "ccvt", "neural"]
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--figure", type=Path, help=f"also write the {FIGURE_FIELD} figure here")
+    parser.add_argument("--points", type=int, help="dots per field (default: the size's)")
+    field = FIGURE_FIELD.replace("%", "%%")  # argparse formats help strings with %
+    parser.add_argument("--figure", type=Path, help=f"also write the {field} figure here")
     args = parser.parse_args()
     side, n = QUICK if args.quick else FULL
+    n = args.points or n
     args.out.mkdir(parents=True, exist_ok=True)
     runs = engines(args.engines)
     lines = [f"{side} x {side} px, N = {n}, seed {args.seed}\n", HEADER]

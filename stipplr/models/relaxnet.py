@@ -369,6 +369,11 @@ def capacity_step(pts: Tensor, rho: Tensor, step: float = CAPACITY_STEP) -> Tens
     # Diagonal Gauss-Newton: moving a dot by 1 across border ij changes c_j by the border's
     # ink / 2 (over the mean cell's); its curvature is the sum of those squared.
     move = -step * grad / sensitivity.clamp_min(1e-12)[:, None]
+    # Damped on light ink, by sqrt(ink under the dot / mean ink): beside white paper the
+    # cells' inks and the blurred tone disagree (coffee's light cup at N = 3 000, 8 rounds:
+    # 50.1 dB undamped, 53.0 damped, 54.2 without rounds).
+    under = ink[pts[:, 1].long().clamp(0, rows - 1) * cols + pts[:, 0].long().clamp(0, cols - 1)]
+    move = move * (under / ink.mean().clamp_min(1e-12)).clamp(max=1).sqrt()[:, None]
     h = math.sqrt(rows * cols / n)
     move = move * (CAPACITY_MAX_MOVE * h / length(move, 1e-12)).clamp(max=1)[:, None]
     return torch.minimum((pts + move).clamp_min(0), size - 1e-3)
