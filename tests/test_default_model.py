@@ -50,3 +50,18 @@ def test_the_shipped_model_leaves_blank_paper_blank_around_line_art():
         cols = np.clip((xy[:, 0] * 240).astype(int), 0, 239)
         rows = np.clip((xy[:, 1] * 120).astype(int), 0, 119)
         assert (rgb[rows, cols, 0] < 1).all(), f"{n} dots: some on blank paper"
+
+
+def test_the_shipped_model_balances_its_cells_at_small_n():
+    ys, xs = np.mgrid[0:180, 0:240] / 180
+    dark = np.clip(0.1 + 0.7 * xs / 1.33 + 0.4 * (np.hypot(xs - 0.9, ys - 0.5) < 0.3), 0, 1)
+    rgb = np.repeat(1 - dark[..., None], 3, axis=-1).astype(np.float32)
+
+    def scores(**options):
+        xy = stipplr.stipple(rgb, 800, "neural", model="default", device="cpu", seed=0, **options)
+        return metrics.evaluate(dark, xy.xy)
+
+    rounds, without = scores(), scores(capacity_rounds=0)
+    assert rounds["capacity_cv"] < without["capacity_cv"] - 0.01
+    assert rounds["psnr_db"] > without["psnr_db"] - 0.5
+    assert rounds["spacing_mean"] > 0.88
