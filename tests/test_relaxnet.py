@@ -20,11 +20,13 @@ from stipplr.models.relaxnet import (
     ForceKernel,
     ToneGrid,
     capacity_step,
+    cropped_irfft2,
     decimation,
     ink_density,
     low_band,
     mirror_pad,
     neighbours,
+    padded_rfft2,
     sample,
     snap_to_ink,
     spacing_push,
@@ -303,3 +305,13 @@ def test_the_capacity_rounds_run_up_to_their_dot_count_and_on_request():
     assert cv(600, capacity_rounds=4) < cv(600) - 0.01  # unless asked for
     with pytest.raises(OptionError, match="capacity_rounds"):
         model.predict(None, field, 400, capacity_rounds=-1)
+
+
+def test_the_padded_and_cropped_transforms_equal_the_full_ones():
+    field = torch.randn(2, 30, 45, dtype=torch.float64)
+    shape = (64, 96)
+    full = torch.fft.rfft2(torch.nn.functional.pad(field, (0, 96 - 45, 0, 64 - 30)))
+    assert torch.allclose(padded_rfft2(field, shape), full)
+    spectrum = full * torch.randn(full.shape, dtype=torch.float64)
+    inverse = torch.fft.irfft2(spectrum, s=shape)[..., :30, :45]
+    assert torch.allclose(cropped_irfft2(spectrum, shape, (30, 45)), inverse)
