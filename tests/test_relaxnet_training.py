@@ -86,3 +86,22 @@ def test_an_export_config_that_does_not_fit_the_weights_is_one_line(run_dir, tmp
         assert "\n" not in str(error.value)
     finally:
         (run_dir / "config.keep").replace(run_dir / "config.toml")
+
+
+def test_a_teacher_adds_the_chamfer_distance_to_its_dots():
+    from training.config import load_config
+    from training.tasks import relaxnet as task
+
+    cfg = load_config("training/configs/default-ccvt-teacher.toml", TINY)
+    cfg["data"]["teacher"] = "dither"  # a fast stand-in for ccvt
+    dataset = task.make_dataset(cfg, "train")
+    batch = task.collate([dataset[0], dataset[1]])
+    assert batch["teacher"].shape == batch["start"].shape
+    model = task.build_model(cfg)
+    terms = task.compute_loss(model, batch, cfg)
+    assert float(terms["teacher"]) > 0
+    weights = cfg["loss"]
+    expected = sum(weights[key] * float(terms[key]) for key in ("tone", "spacing", "teacher"))
+    assert float(terms["total"]) == pytest.approx(expected, rel=1e-5)
+    cfg["loss"]["teacher"] = 0.0
+    assert "teacher" not in task.compute_loss(model, batch, cfg)

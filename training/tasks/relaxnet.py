@@ -5,6 +5,9 @@ resized to ``[data] size``, each with a dither start at a per-item seed. The los
 the project's metrics measure, made differentiable: tone (the splatted dots against the
 ink density, both blurred at 1 and 2 mean spacings) and spacing (a hinge on each
 dot's nearest-neighbour distance over the local hexagonal spacing), weighted by ``[loss]``.
+With ``[data] teacher`` (an engine, e.g. ``"ccvt"``) each item also carries that engine's
+dots, and ``[loss] teacher`` weights the Chamfer distance to them (in h^2): the
+teacher-trained comparison run (``training/configs/default-ccvt-teacher.toml``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from stipplr.engines import run_engine
 from stipplr.models import build_model as build_arch
 from stipplr.models.relaxnet import grid_shape, ink_density, sample, splat
 from stipplr.tone import Tone, darkness
+from training.losses import chamfer
 from training.photos import load_photo, photo_crop, train_origins, val_origins
 from training.procedural import GENERATORS, PROCEDURAL
 
@@ -55,6 +59,7 @@ class RelaxDataset(Dataset):
         self.count = int(data["count"] if split == "train" else data["val_count"])
         self.size, self.n = int(data["size"]), int(data["points"])
         self.photo_share = float(data.get("photo_share", 0.5))
+        self.teacher = data.get("teacher")
 
     def __len__(self) -> int:
         return self.count
@@ -65,7 +70,13 @@ class RelaxDataset(Dataset):
         if float(dark.sum()) <= 0:
             dark = np.full_like(dark, 0.5)
         start = run_engine("dither", dark, self.n, seed=int(rng.integers(2**31))).xy
-        return {"darkness": dark[None].astype(np.float32), "start": start.astype(np.float32)}
+        item = {"darkness": dark[None].astype(np.float32), "start": start.astype(np.float32)}
+        if self.teacher:
+            seed = int(rng.integers(2**31))
+            item["teacher"] = run_engine(self.teacher, dark, self.n, seed=seed).xy.astype(
+                np.float32
+            )
+        return item
 
 
 def collate(items: list[dict[str, np.ndarray]]) -> dict[str, Tensor]:
@@ -149,12 +160,17 @@ def compute_loss(model: torch.nn.Module, batch: dict[str, Tensor], cfg: dict) ->
     pts = model(rho, batch["start"] * size, tone_rho)
     tone = tone_on_another_grid(pts / size, dark, n, shape)
     spacing, ratio = spacing_loss(pts, rho, loss_cfg["spacing_margin"])
-    return {
+    terms = {
         "total": loss_cfg["tone"] * tone + loss_cfg["spacing"] * spacing,
         "tone": tone,
         "spacing": spacing,
         "spacing_ratio": ratio.detach(),
     }
+    if "teacher" in batch and loss_cfg.get("teacher", 0):
+        per_h = math.sqrt(n)  # relative units -> mean spacings (square crops)
+        terms["teacher"] = chamfer(pts / size * per_h, batch["teacher"] * per_h).mean()
+        terms["total"] = terms["total"] + loss_cfg["teacher"] * terms["teacher"]
+    return terms
 
 
 @torch.no_grad()
