@@ -39,6 +39,23 @@ dithered into exactly N dots by the blue-noise ``dither`` engine. So no column h
 slot order (no lattice) or a cap of G dots (dark columns at large N), and a column's tone
 follows the image at the dither's resolution instead of the column's. The offsets are not
 used; only the density head is trained (training.tasks.li2021).
+
+``image_skip`` (off by default, so the faithful variant and old checkpoints are unchanged;
+``training/configs/li2021-fix-skip.toml`` turns it on) is an architecture fix for
+``guided``: the decoder also sees the image at its own grid resolution. The call's
+darkness (its tone; in training the default tone, 1 - Rec. 709 luminance) is averaged over
+the (x, y) columns of each decoder resolution (:func:`grid_darkness`); it and its log (plus
+GUIDED_FLOOR), broadcast along the grey axis, are two extra input channels of every decoder
+block and of the density head, and a learned gain (starting at 0) times the log column
+darkness is added to the density logits. It is an input of the network, computed from the
+image it is given. Without it the style vector has to carry 256 column shares through a
+4^3 constant and AdaIN, which a short CPU training does not learn (tone 22 dB against 29
+dB for the image's own shares). With it, said plainly, the network passes the skip on: the
+training target is a function of the skip input, the trained shares are as good as the
+image's own, and a pass-through of the skip alone (gain 1, density head zeroed, untrained)
+scores within 0.05 dB of the trained network; the encoder adds nothing measurable.
+``area_shares`` (prediction only) weights each column's share by its pixel count, for
+images whose sides are not multiples of the grid (:func:`guided_mass`).
 """
 
 from __future__ import annotations
@@ -63,6 +80,10 @@ class Config:
 
     encoder: str = "resnet50"
     """Image encoder: ``resnet50`` (paper) or ``resnet18`` (small, CPU-trainable)."""
+    encoder_width: int = 64
+    """Channels of the encoder's first stage (doubled at each of its four stages); 64 is
+    torchvision's ResNet, and ImageNet weights fit that width only. A narrower ResNet keeps
+    the checkpoint small."""
     encoder_weights: str | None = None
     """ImageNet state dict for the encoder; None looks in torchvision's cache (never downloads)."""
     freeze_encoder: bool = True
@@ -86,9 +107,21 @@ class Config:
     per column; the first stacked-dots fix) or ``guided`` (column shares from the network,
     dots placed inside each column by dithering the image's darkness); see the module
     docstring."""
+    image_skip: bool = False
+    """Give the decoder the image's column darkness at each grid resolution as extra input
+    channels (and a learned gain on its log in the density logits); see the module
+    docstring. Off in the published design."""
+    area_shares: bool = False
+    """With ``guided``: read the network's column shares per unit area and weight each by its
+    column's pixel count before placing the dots (:func:`column_areas`). Training images are
+    square and cut into equal columns, but an image whose sides are not multiples of the grid
+    has columns a pixel wider or taller than others. Off: the shares are used as they are
+    (what checkpoints without the field do)."""
 
 
 ENCODERS = ("resnet50", "resnet18")
+SKIP_CHANNELS = 2
+"""Extra decoder input channels with ``image_skip``: column darkness and its log."""
 SELECTIONS = ("paper", "subcell", "guided")
 SUBCELL_SPREAD = 0.5
 """With ``subcell``, the share of its sub-cell (per axis, centred) a dot's offset covers."""
@@ -109,6 +142,8 @@ def _check(config: Config) -> int:
         raise StipplrError(f"li2021: encoder must be one of {', '.join(ENCODERS)}")
     if config.selection not in SELECTIONS:
         raise StipplrError(f"li2021: selection must be one of {', '.join(SELECTIONS)}")
+    if config.encoder_width < 1:
+        raise StipplrError("li2021: encoder_width must be at least 1")
     ups = math.log2(config.grid / config.base_grid)
     if config.grid < config.base_grid or ups != int(ups):
         raise StipplrError("li2021: grid must be base_grid times a power of two")
@@ -158,9 +193,21 @@ def _head(c_in: int, widths: tuple[int, ...], c_out: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def _encoder(name: str) -> tuple[nn.Module, int]:
-    """A torchvision ResNet without its classifier (random init) and its feature width."""
+def _encoder(name: str, width: int = 64) -> tuple[nn.Module, int]:
+    """A torchvision ResNet without its classifier (random init) and its feature width;
+    ``width`` other than 64 rebuilds its stem and four stages ``width`` x 1, 2, 4, 8 wide
+    (the same blocks and depths)."""
     net = getattr(torchvision.models, name)(weights=None)
+    if width != 64:
+        block = type(net.layer1[0])
+        depths = [len(getattr(net, f"layer{i}")) for i in range(1, 5)]
+        net.inplanes = width
+        net.conv1 = nn.Conv2d(3, width, 7, stride=2, padding=3, bias=False)
+        net.bn1 = nn.BatchNorm2d(width)
+        for i, depth in enumerate(depths):
+            stage = net._make_layer(block, width * 2**i, depth, stride=1 if i == 0 else 2)
+            setattr(net, f"layer{i + 1}", stage)
+        net.fc = nn.Linear(width * 8 * block.expansion, 1)
     features = net.fc.in_features
     net.fc = nn.Identity()
     return net, features
@@ -173,7 +220,7 @@ class Li2021(nn.Module):
         super().__init__()
         ups = _check(config)
         self.config = config
-        self.encoder, features = _encoder(config.encoder)
+        self.encoder, features = _encoder(config.encoder, config.encoder_width)
         if config.freeze_encoder:
             self.encoder.requires_grad_(False)
         self.project = nn.Linear(features, config.style_dim)
@@ -184,12 +231,15 @@ class Li2021(nn.Module):
         c0 = config.channels[0]
         self.constant = nn.Parameter(torch.randn(1, c0, *(config.base_grid,) * 3))
         widths = (c0, *config.channels)
+        extra = SKIP_CHANNELS if config.image_skip else 0
         self.blocks = nn.ModuleList(
-            DecoderBlock(a, b, config.style_dim, config.dropout)
+            DecoderBlock(a + extra, b, config.style_dim, config.dropout)
             for a, b in zip(widths[:-1], widths[1:], strict=True)
         )
         self.upsample_before = [i > 0 and i % 2 == 1 for i in range(1 + 2 * ups)]
-        self.density_head = _head(config.channels[-1], config.density_widths, 1)
+        self.density_head = _head(config.channels[-1] + extra, config.density_widths, 1)
+        if config.image_skip:
+            self.skip_gain = nn.Parameter(torch.zeros(()))
         self.offset_head = _head(config.channels[-1], config.offset_widths, 3)
         self.n_range = (1, None if config.selection == "guided" else config.grid**3)
         self.fixed_n = None
@@ -211,25 +261,46 @@ class Li2021(nn.Module):
             features = self.encoder(x)
         return self.style(self.project(features))
 
-    def forward(self, rgb: Tensor) -> dict[str, Tensor]:
-        """Density logits (B, G, G, G) and offsets in [0, 1] (B, 3, G, G, G) for an image."""
+    def forward(self, rgb: Tensor, darkness: Tensor | None = None) -> dict[str, Tensor]:
+        """Density logits (B, G, G, G) and offsets in [0, 1] (B, 3, G, G, G) for an image.
+        ``darkness`` (B, H, W): what ``image_skip`` reads (the call's tone); None: the
+        default tone of ``rgb``, as in training."""
         style = self.encode(rgb)
         x = self.constant.expand(len(rgb), -1, -1, -1, -1)
+        skip = self.config.image_skip
+        dark = grid_darkness(rgb, self.config.grid, darkness) if skip else None
         for block, upsample in zip(self.blocks, self.upsample_before, strict=True):
             if upsample:
                 x = F.interpolate(x, scale_factor=2, mode="nearest")
-            x = block(x, style)
-        density = self.density_head(x)[:, 0]
+            x = block(self._with_image(x, dark), style)
+        density = self.density_head(self._with_image(x, dark))[:, 0]
+        if dark is not None:
+            density = density + self.skip_gain * torch.log(dark + GUIDED_FLOOR)[..., None]
         offsets = torch.sigmoid(self.offset_head(x))
         return {"density": density, "offsets": offsets}
+
+    @staticmethod
+    def _with_image(x: Tensor, dark: Tensor | None) -> Tensor:
+        """``x`` (B, C, g, g, g) with ``image_skip``'s channels: the column darkness
+        (B, G, G) averaged to g x g and its log, broadcast along the grey axis."""
+        if dark is None:
+            return x
+        g = x.shape[-1]
+        small = (
+            F.avg_pool2d(dark[:, None], dark.shape[-1] // g)
+            if g < dark.shape[-1]
+            else dark[:, None]
+        )
+        skip = torch.cat((small, torch.log(small + GUIDED_FLOOR)), 1)[..., None]
+        return torch.cat((x, skip.expand(-1, -1, -1, -1, g).to(x.dtype)), 1)
 
     def predict(self, rgb: Tensor, darkness: Tensor, n: int) -> tuple[Tensor, Tensor | None]:
         """N dots per image: xy (B, N, 2) and grey rgb (B, N, 3), or None with ``subcell``
         and ``guided`` (the engine samples the photo). ``darkness`` (B, 1, H, W) is used by
-        ``guided`` only, to place the dots inside each column."""
-        grids = self(rgb)
+        ``guided``, to place the dots inside each column, and by ``image_skip``."""
+        grids = self(rgb, darkness[:, 0])
         if self.config.selection == "guided":
-            return guided_points(grids, darkness[:, 0], n), None
+            return guided_points(grids, darkness[:, 0], n, self.config.area_shares), None
         points, _ = select_points(grids, n, self.config)
         if self.config.selection == "subcell":
             return points[..., :2], None
@@ -375,6 +446,24 @@ def column_mass(logits: Tensor) -> Tensor:
     return torch.softmax(logits.flatten(1), 1).view_as(logits).sum(-1)
 
 
+def grid_darkness(rgb: Tensor, grid: int, darkness: Tensor | None = None) -> Tensor:
+    """Mean darkness (B, G, G) of each (x, y) column of images (B, 3, H, W) in [0, 1],
+    index [b, i, j] with i along x, over the pixels :func:`column_of_pixels` gives each
+    column (``image_skip``'s input): of ``darkness`` (B, H', W') if given, else
+    1 - Rec. 709 luminance of ``rgb`` (the default tone, what training sees)."""
+    if darkness is None:
+        luma = rgb.new_tensor((0.2126, 0.7152, 0.0722)).view(1, 3, 1, 1)
+        darkness = (1 - (rgb * luma).sum(1)).clamp(0, 1)  # (B, H, W)
+    dark = darkness.to(rgb.dtype)
+    batch, height, width = dark.shape
+    cx = column_of_pixels(width, grid, rgb.device)
+    cy = column_of_pixels(height, grid, rgb.device)
+    index = (cx[None, :] * grid + cy[:, None]).flatten()
+    sums = dark.new_zeros(batch, grid * grid).index_add_(1, index, dark.flatten(1))
+    counts = dark.new_zeros(grid * grid).index_add_(0, index, dark.new_ones(index.shape))
+    return (sums / counts.clamp(min=1)).view(batch, grid, grid)
+
+
 def column_of_pixels(size: int, grid: int, device: torch.device | None = None) -> Tensor:
     """Column index (size,) of each pixel along an axis of ``size`` pixels cut into ``grid``."""
     return torch.arange(size, device=device) * grid // size
@@ -397,20 +486,42 @@ def guided_darkness(darkness: Tensor, mass: Tensor) -> Tensor:
     return (scaled / peak).clamp(min=GUIDED_MIN_INK)
 
 
-def guided_points(grids: dict[str, Tensor], darkness: Tensor, n: int) -> Tensor:
+def column_areas(height: int, width: int, grid: int, device=None) -> Tensor:
+    """Pixel count (G, G) of each (x, y) column of an image, index [i, j] with i along x."""
+    cx = torch.bincount(column_of_pixels(width, grid, device), minlength=grid)
+    cy = torch.bincount(column_of_pixels(height, grid, device), minlength=grid)
+    return (cx[:, None] * cy[None, :]).double()
+
+
+def guided_mass(logits: Tensor, height: int, width: int, by_area: bool = False) -> Tensor:
+    """The ink share (B, G, G) of each column for an image of height x width pixels: the
+    network's :func:`column_mass`, with ``by_area`` weighted by :func:`column_areas` (shares
+    per unit area, as learnt on square images of equal columns) and summing to 1 again."""
+    mass = column_mass(logits)
+    if not by_area:
+        return mass
+    mass = mass.double() * column_areas(height, width, mass.shape[-1], mass.device)
+    return mass / mass.flatten(1).sum(1)[:, None, None]
+
+
+def guided_points(
+    grids: dict[str, Tensor], darkness: Tensor, n: int, by_area: bool = False
+) -> Tensor:
     """``guided`` selection: N dots (B, N, 2) from the blue-noise dither
     (:func:`stipplr.engines.dither.dither`) of :func:`guided_darkness`.
 
     The network decides how much ink each (x, y) column gets (:func:`column_mass`); the
     image's darkness decides where inside the column it goes, at the dither's resolution.
     Dither cells never hold two dots (no stacking) and have no per-column cap, and the
-    threshold texture differs from column to column (no repeated slot order).
+    threshold texture differs from column to column (no repeated slot order). With
+    ``by_area`` the shares are per unit area: each is weighted by its column's pixel count.
     """
     from stipplr.engines.dither import dither
 
     if n < 1:
         raise StipplrError(f"li2021: needs at least 1 dot, not {n}")
-    maps = guided_darkness(darkness, column_mass(grids["density"].detach()))
+    mass = guided_mass(grids["density"].detach(), *darkness.shape[-2:], by_area)
+    maps = guided_darkness(darkness, mass)
     xy = [torch.from_numpy(dither(m, n)) for m in maps.cpu().numpy()]
     return torch.stack(xy).to(grids["density"].device, grids["offsets"].dtype)
 
@@ -431,6 +542,13 @@ def init_encoder(model: Li2021, config: Config) -> bool:
     For training: a missing file gives a one-line warning and the encoder keeps its
     random init (then train with ``freeze_encoder = false``).
     """
+    if config.encoder_width != 64:
+        warnings.warn(
+            f"li2021: no ImageNet weights fit a {config.encoder} {config.encoder_width} wide; "
+            "the encoder starts from random weights",
+            stacklevel=2,
+        )
+        return False
     path = find_encoder_weights(config)
     if path is None:
         where = config.encoder_weights or Path(torch.hub.get_dir()) / "checkpoints"
