@@ -294,11 +294,12 @@ class Li2021(nn.Module):
         skip = torch.cat((small, torch.log(small + GUIDED_FLOOR)), 1)[..., None]
         return torch.cat((x, skip.expand(-1, -1, -1, -1, g).to(x.dtype)), 1)
 
-    def predict(self, rgb: Tensor, darkness: Tensor, n: int) -> tuple[Tensor, Tensor | None]:
+    def predict(self, rgb: Tensor, darkness: Tensor | None, n: int) -> tuple[Tensor, Tensor | None]:
         """N dots per image: xy (B, N, 2) and grey rgb (B, N, 3), or None with ``subcell``
         and ``guided`` (the engine samples the photo). ``darkness`` (B, 1, H, W) is used by
-        ``guided``, to place the dots inside each column, and by ``image_skip``."""
-        grids = self(rgb, darkness[:, 0])
+        ``guided``, to place the dots inside each column, and by ``image_skip`` (None: the
+        default tone of ``rgb``)."""
+        grids = self(rgb, None if darkness is None else darkness[:, 0])
         if self.config.selection == "guided":
             return guided_points(grids, darkness[:, 0], n, self.config.area_shares), None
         points, _ = select_points(grids, n, self.config)
